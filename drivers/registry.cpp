@@ -1,0 +1,2 @@
+// placeholder until the driver registry lands
+namespace xnode::drivers {}
