@@ -1,7 +1,9 @@
 # Warnings and sanitizers as INTERFACE targets, linked by every project target.
 add_library(xnode_warnings INTERFACE)
-target_compile_options(xnode_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow=local
-  -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual -Wformat=2)
+target_compile_options(xnode_warnings INTERFACE -Wall -Wextra -Wpedantic
+  -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual -Wformat=2
+  $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>
+  $<$<CXX_COMPILER_ID:Clang>:-Wshadow-uncaptured-local>)
 if(XNODE_DEVELOPER)
   target_compile_options(xnode_warnings INTERFACE -Werror)
 endif()
@@ -11,4 +13,10 @@ if(XNODE_SANITIZE)
   target_compile_options(xnode_sanitizers INTERFACE -fsanitize=address,undefined
     -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(xnode_sanitizers INTERFACE -fsanitize=address,undefined)
+endif()
+
+# In the fuzz tree every library carries coverage instrumentation for libFuzzer.
+if(XNODE_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
 endif()
