@@ -109,6 +109,7 @@ struct QueueStats {
   std::vector<StreamStats> streams;
   std::uint64_t quarantine_records = 0;
   std::uint64_t file_bytes = 0;  // database + WAL on disk
+  std::uint64_t transactions = 0;  // write transactions of submits since open (group commit); store only
 };
 
 class QueueStore {
