@@ -302,7 +302,8 @@ class SqliteQueueStore final : public QueueStore {
     auto check = m_db.query_text("PRAGMA quick_check");
     if (!check || *check != "ok") {
       if (check || is_damage(check.error())) {
-        const std::string detail = check ? *check : check.error().message;
+        std::string detail = check ? *check : check.error().message;
+        std::replace(detail.begin(), detail.end(), '\n', ';');
         m_db.close();
         const std::string aside = keep_aside(path);
         throw std::runtime_error("queue " + path + " is damaged (" + detail.substr(0, 200) + "); it was kept as " +
