@@ -1,0 +1,77 @@
+// The session's plug points for work other modules own: catalog sync (core/catalog), the health
+// report (core/health) and audit shipping (core/audit). The session decides WHEN to talk to the
+// platform and handles every generic answer (back-off, Retry-After, 403, network errors); a hook
+// only supplies bodies and interprets the answers specific to its endpoint.
+//
+// Hooks are called synchronously on the session's thread and must not block: they work from
+// memory (the app keeps what they need cached), never from disk or the network.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/base/time.hpp"
+
+namespace xnode::uplink {
+
+// A request a hook wants sent. The session adds X-XN-Node and sends it when the link allows.
+struct HookRequest {
+  std::string method;                           // "PUT", "GET", …
+  std::string target;                           // "/xep/v1/catalog"
+  std::string content_type = "application/json";  // ignored when body is empty
+  std::string body;
+};
+
+enum class HookOutcome {
+  done,     // nothing more to send for now
+  again,    // send next_request() at once (e.g. GET after a 409 version_conflict, then PUT)
+  refused,  // the platform refused for good (422): the session raises an alarm and stops asking
+            // until catalog_changed()
+};
+
+// Catalog slice sync (§3.2). The session asks needs_sync() after hello, after catalog_changed()
+// and when the platform answered 404 unknown_stream (then sync_requested() is called first).
+// Only answers that are not generic reach on_response: 2xx, 304, 400, 404 not_found, 409, 422.
+class CatalogHook {
+ public:
+  virtual ~CatalogHook() = default;
+  // The catalog version this node holds (sent in hello).
+  virtual std::int64_t version() const = 0;
+  virtual bool needs_sync(TimePoint now) const = 0;
+  // The platform does not know a stream the node sends: sync even if nothing changed locally.
+  virtual void sync_requested(std::string_view stream) = 0;
+  virtual HookRequest next_request() = 0;
+  virtual HookOutcome on_response(int status, std::string_view body) = 0;
+};
+
+// The health report (§3.5). The session decides the cadence (hello's heartbeat_interval_s, and at
+// once on a state change); the hook writes the report body from the health model, which the app
+// feeds with the session's HealthSample actions.
+class HealthHook {
+ public:
+  virtual ~HealthHook() = default;
+  virtual std::string report(TimePoint now) = 0;
+};
+
+// Audit shipping (§3.6). Events are numbered from 1 and hash-chained by core/audit.
+struct AuditBatch {
+  std::uint64_t first_seq = 0;
+  std::uint64_t count = 0;
+  std::string body;  // NDJSON, one event a line, each ending in '\n'
+};
+
+class AuditHook {
+ public:
+  virtual ~AuditHook() = default;
+  // The highest event seq the platform has acknowledged (persisted by the audit store).
+  virtual std::uint64_t acked_through() const = 0;
+  virtual bool has_events_after(std::uint64_t seq) const = 0;
+  // Events with seq > after_seq, in order, at most max_events; nullopt when the node no longer
+  // holds event after_seq + 1 in a form it can send (then a chain_broken cannot be repaired).
+  virtual std::optional<AuditBatch> next_batch(std::uint64_t after_seq, std::size_t max_events) = 0;
+  // The platform acknowledged everything through `seq`.
+  virtual void acknowledged(std::uint64_t seq) = 0;
+};
+
+}  // namespace xnode::uplink
