@@ -3,14 +3,15 @@
 // platform and handles every generic answer (back-off, Retry-After, 403, network errors); a hook
 // only supplies bodies and interprets the answers specific to its endpoint.
 //
-// Hooks are called synchronously on the session's thread and must not block: they work from
-// memory (the app keeps what they need cached), never from disk or the network.
+// Hooks are called synchronously on the session's thread and must be quick: they work from memory
+// or, at most, a short read (the audit store's WAL reader); never the network.
 #pragma once
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/base/json.hpp"
 #include "core/base/time.hpp"
 
 namespace xnode::uplink {
@@ -24,25 +25,31 @@ struct HookRequest {
 };
 
 enum class HookOutcome {
-  done,     // nothing more to send for now
-  again,    // send next_request() at once (e.g. GET after a 409 version_conflict, then PUT)
-  refused,  // the platform refused for good (422): the session raises an alarm and stops asking
-            // until catalog_changed()
+  done,     // this exchange is finished
+  again,    // more to send (e.g. a GET after 409 version_conflict, then a PUT): the session asks
+            // needs_sync() again at once
+  refused,  // the platform refused the slice for good (400/422): the session raises the alarm
+            // catalog_refused and stops asking until catalog_changed()
 };
 
-// Catalog slice sync (§3.2). The session asks needs_sync() after hello, after catalog_changed()
-// and when the platform answered 404 unknown_stream (then sync_requested() is called first).
-// Only answers that are not generic reach on_response: 2xx, 304, 400, 404 not_found, 409, 422.
+// Catalog slice sync (§3.2), e.g. an adapter over catalog::CatalogSync. The session asks
+// needs_sync() whenever it could send (after hello, after catalog_changed(), after each answer)
+// and, when true, calls next_request() once and sends it. Every request ends with exactly one
+// on_response() (an HTTP answer the session does not treat generically: 2xx, 304, 400, 404
+// not_found, 409, 422, …) or one on_failure() (network error, 5xx, 429/503, 403, 405, link down):
+// the session backs off the link, the hook may keep its own retry time as well.
 class CatalogHook {
  public:
   virtual ~CatalogHook() = default;
   // The catalog version this node holds (sent in hello).
   virtual std::int64_t version() const = 0;
-  virtual bool needs_sync(TimePoint now) const = 0;
-  // The platform does not know a stream the node sends: sync even if nothing changed locally.
+  // Non-const: an adapter may take the request from its state machine here.
+  virtual bool needs_sync(TimePoint now) = 0;
+  // The platform answered 404 unknown_stream for `stream`: sync even if nothing changed locally.
   virtual void sync_requested(std::string_view stream) = 0;
   virtual HookRequest next_request() = 0;
-  virtual HookOutcome on_response(int status, std::string_view body) = 0;
+  virtual HookOutcome on_response(TimePoint now, int status, const json::Value& body, std::string_view raw) = 0;
+  virtual void on_failure(TimePoint now, std::optional<Seconds> retry_after) = 0;
 };
 
 // The health report (§3.5). The session decides the cadence (hello's heartbeat_interval_s, and at

@@ -177,6 +177,7 @@ void Session::link_up(TimePoint now) {
 
 void Session::link_down(TimePoint now, std::string_view cause) {
   m_link_up = false;
+  if (m_inflight) request_failed(now, *m_inflight, std::nullopt);
   m_inflight.reset();  // its answer, if any, will be ignored
   lose_link(now, ErrorClass::connect, cause);
   pump(now);
@@ -258,6 +259,7 @@ void Session::transport_error(TimePoint now, std::uint64_t request_id, ErrorClas
   InFlight req = std::move(*m_inflight);
   m_inflight.reset();
   std::string cause = std::string(error_class_name(error)) + ": " + std::string(text);
+  request_failed(now, req, std::nullopt);
   lose_link(now, error, cause);
   fail(now, error, std::string(request_kind_name(req.kind)) + " " + cause, Millis(0));
   pump(now);
@@ -300,7 +302,9 @@ bool Session::handle_generic(TimePoint now, const InFlight& req, int status, con
   const std::string what = std::string(request_kind_name(req.kind)) + ": HTTP " + std::to_string(status) +
                            (code.empty() ? std::string() : " " + std::string(code)) +
                            (message.empty() ? std::string() : " (" + std::string(message) + ")");
+  auto ends_without_answer = [&](std::optional<Seconds> ra) { request_failed(now, req, ra); };
   if (status == 403) {
+    ends_without_answer(std::nullopt);
     // The bureau disabled this node or its identity does not match: sending more only fills the
     // platform's logs. Wait long, keep the data, tell the operator.
     HealthSample h;
@@ -317,6 +321,7 @@ bool Session::handle_generic(TimePoint now, const InFlight& req, int status, con
     return true;
   }
   if (status == 429 || status == 503) {
+    ends_without_answer(retry_after(headers));
     if (auto ra = retry_after(headers)) {
       HealthSample h;
       h.kind = HealthSample::Kind::request_failed;
@@ -332,15 +337,18 @@ bool Session::handle_generic(TimePoint now, const InFlight& req, int status, con
     return true;
   }
   if (status >= 500) {
+    ends_without_answer(std::nullopt);
     fail(now, ErrorClass::http_5xx, what, rtt);
     return true;
   }
   if (status == 405) {
+    ends_without_answer(std::nullopt);
     raise_alarm(now, "platform_defect", "request refused as a defect: " + what);
     fail(now, ErrorClass::http_4xx, what, rtt);
     return true;
   }
   if (status < 200) {  // 1xx final answers do not exist; the client should never hand one over
+    ends_without_answer(std::nullopt);
     fail(now, ErrorClass::protocol, what, rtt);
     return true;
   }
@@ -425,19 +433,16 @@ void Session::on_hello(TimePoint now, const InFlight& req, const Answer& a) {
 
 void Session::on_catalog(TimePoint now, const Answer& a) {
   if (!m_catalog) return;
-  const HookOutcome outcome = m_catalog->on_response(a.status, a.raw);
+  const HookOutcome outcome = m_catalog->on_response(now, a.status, a.body, a.raw);
   succeed(now, a.rtt);
   switch (outcome) {
     case HookOutcome::done:
-      m_catalog_wanted = false;
       clear_alarm(now, "catalog_refused");
       audit("catalog.synced", "catalog:" + std::to_string(m_catalog->version()), "ok");
       break;
     case HookOutcome::again:
-      m_catalog_wanted = true;
       break;
     case HookOutcome::refused: {
-      m_catalog_wanted = false;
       m_catalog_refused = true;
       json::Value detail = json::Value::object();
       detail.set("status", a.status);
@@ -449,6 +454,10 @@ void Session::on_catalog(TimePoint now, const Answer& a) {
       break;
     }
   }
+}
+
+void Session::request_failed(TimePoint now, const InFlight& req, std::optional<Seconds> retry_after) {
+  if (req.kind == RequestKind::catalog && m_catalog) m_catalog->on_failure(now, retry_after);
 }
 
 void Session::on_health(TimePoint now, const Answer& a) {
@@ -588,10 +597,7 @@ void Session::on_batch(TimePoint now, const InFlight& req, const Answer& a) {
   if (a.status == 404 && a.code == "unknown_stream") {
     succeed(now, a.rtt);
     hold_stream(now, s);
-    if (m_catalog) {
-      m_catalog->sync_requested(s.code);
-      m_catalog_wanted = true;
-    }
+    if (m_catalog) m_catalog->sync_requested(s.code);
     raise_alarm(now, "unknown_stream",
                 "the platform does not know stream " + s.code +
                     (m_catalog ? "; catalog sync requested" : "; add the resource to the catalog slice"));
@@ -641,10 +647,7 @@ void Session::on_gap(TimePoint now, const InFlight& req, const Answer& a) {
   if (a.status == 404 && a.code == "unknown_stream") {
     succeed(now, a.rtt);
     hold_stream(now, s);
-    if (m_catalog) {
-      m_catalog->sync_requested(s.code);
-      m_catalog_wanted = true;
-    }
+    if (m_catalog) m_catalog->sync_requested(s.code);
     raise_alarm(now, "unknown_stream", "the platform does not know stream " + s.code);
     return;
   }
@@ -846,7 +849,6 @@ void Session::send_hello(TimePoint now) {
 
 void Session::send_catalog(TimePoint now) {
   HookRequest r = m_catalog->next_request();
-  m_catalog_wanted = false;
   send(now, RequestKind::catalog, std::move(r.method), std::move(r.target), r.content_type,
        std::make_shared<const std::string>(std::move(r.body)));
 }
@@ -998,7 +1000,7 @@ void Session::pump(TimePoint now) {
       return;
     }
     if (!m_hello_done) return send_hello(now);
-    if (m_catalog && !m_catalog_refused && (m_catalog_wanted || m_catalog->needs_sync(now))) return send_catalog(now);
+    if (m_catalog && !m_catalog_refused && m_catalog->needs_sync(now)) return send_catalog(now);
     if (m_health && m_next_health && now >= *m_next_health) return send_health(now);
     if (m_config_fetch_wanted) return send_config_fetch(now);
     if (send_sendable_gap(now)) return;

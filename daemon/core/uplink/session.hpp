@@ -215,6 +215,8 @@ class Session {
   void drop_records(TimePoint now, StreamState& s, std::uint64_t first_seq, const std::string& body,
                     std::uint64_t count, const std::string& reason);
   void offer_config_version(std::int64_t version);
+  // A request ended without an answer for its endpoint's logic (hooks must hear of it).
+  void request_failed(TimePoint now, const InFlight& req, std::optional<Seconds> retry_after);
 
   SessionConfig m_config;
   Backoff m_backoff;
@@ -239,7 +241,6 @@ class Session {
   std::optional<LoadBatch> m_loading;  // at most one read from the queue outstanding
   std::optional<Loaded> m_loaded;      // at most one batch read ahead
 
-  bool m_catalog_wanted = false;   // unknown_stream asked for a sync
   bool m_catalog_refused = false;  // 422 until catalog_changed
   std::optional<TimePoint> m_next_health;
   bool m_config_fetch_wanted = false;

@@ -442,10 +442,11 @@ TEST_CASE("400 malformed: the batch is kept in quarantine and its range declared
 struct FakeCatalog : CatalogHook {
   bool dirty = true;
   int puts = 0;
+  int failures = 0;
   std::vector<std::string> requested;
   HookOutcome next = HookOutcome::done;
   std::int64_t version() const override { return 7; }
-  bool needs_sync(TimePoint) const override { return dirty; }
+  bool needs_sync(TimePoint) override { return dirty; }
   void sync_requested(std::string_view stream) override {
     requested.emplace_back(stream);
     dirty = true;
@@ -454,11 +455,15 @@ struct FakeCatalog : CatalogHook {
     ++puts;
     return HookRequest{"PUT", "/xep/v1/catalog", "application/json", R"({"base_version":7})"};
   }
-  HookOutcome on_response(int status, std::string_view) override {
-    if (status == 200 && next == HookOutcome::done) dirty = false;
+  HookOutcome on_response(TimePoint, int status, const json::Value& body, std::string_view) override {
+    if (status == 200 && next == HookOutcome::done) {
+      CHECK(body.get_int("version") > 0);
+      dirty = false;
+    }
     if (next == HookOutcome::refused) dirty = false;
     return next;
   }
+  void on_failure(TimePoint, std::optional<Seconds>) override { ++failures; }
 };
 
 TEST_CASE("catalog sync runs after hello and again when the platform does not know a stream") {
@@ -471,6 +476,11 @@ TEST_CASE("catalog sync runs after hello and again when the platform does not kn
   CHECK(h.last().method == "PUT");
   CHECK(h.last().target == "/xep/v1/catalog");
   CHECK(Harness::header(h.last(), "X-XN-Node") == "gaj-01");
+  h.answer(503, R"({"error":"busy"})", {{"Retry-After", "1"}});
+  CHECK(catalog.failures == 1);  // the hook hears that its request got no answer
+  h.advance(Seconds(1));
+  h.tick();
+  REQUIRE(h.last().kind == RequestKind::catalog);
   h.answer(200, R"({"version":8})");
   REQUIRE(h.last().kind == RequestKind::batch);
 
