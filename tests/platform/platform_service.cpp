@@ -6,6 +6,7 @@
 
 #include "core/base/log.hpp"
 #include "core/base/sha256.hpp"
+#include "tests/platform/content_digest.hpp"
 #include "tests/platform/gzip.hpp"
 
 namespace xnode::platform {
@@ -64,8 +65,8 @@ bool split_lines(std::string_view body, std::vector<std::string_view>& lines) {
   }
 }
 
-std::string digest16(std::string_view canonical_record) {
-  auto d = Sha256::digest(canonical_record);
+std::string digest16(std::string_view line) {
+  auto d = content_digest(line);
   return std::string(reinterpret_cast<const char*>(d.data()), kDigestSize);
 }
 
@@ -424,8 +425,7 @@ Response PlatformService::batches(const std::string& node_id, Node& n, const std
       ++duplicates;
       auto it = stored.find(seq);
       if (it == stored.end()) continue;  // declared lost: nothing to compare with
-      const auto& r = records[static_cast<std::size_t>(seq - *first_seq)];
-      if (digest16(json::canonical(r)) != it->second) ++mismatches;
+      if (digest16(lines[static_cast<std::size_t>(seq - *first_seq)]) != it->second) ++mismatches;
     }
   }
   // --- content: the new records
@@ -437,12 +437,11 @@ Response PlatformService::batches(const std::string& node_id, Node& n, const std
   write.new_count = std::max<std::int64_t>(0, last_seq - acked);
   write.received_at = format_rfc3339(now);
   json::Array rejected;
-  std::string canonical;
+  write.digests.reserve(static_cast<std::size_t>(write.new_count) * kDigestSize);
   for (std::int64_t seq = std::max(*first_seq, acked + 1); seq <= last_seq; ++seq) {
-    const auto& r = records[static_cast<std::size_t>(seq - *first_seq)];
-    canonical.clear();
-    json::canonical_to(canonical, r);
-    write.digests += digest16(canonical);
+    const auto index = static_cast<std::size_t>(seq - *first_seq);
+    const auto& r = records[index];
+    write.digests += digest16(lines[index]);
     if (auto why = check_record(resource, r)) {
       rejected.emplace_back(json::Object{{"seq", seq}, {"reason", *why}});
       write.rejections.push_back(Rejection{seq, std::move(*why)});
