@@ -96,12 +96,12 @@ std::vector<KeySpec> build() {
       section(&C::node, "node", "Who this node is.",
               {bind(&N::id, string_key("id", "Node id: the CN of the node's client certificate, sent as X-XN-Node")
                                 .required()
-                                .rule("[a-z0-9][a-z0-9-]{0,62}",
+                                .rule("`[a-z0-9][a-z0-9-]{0,62}`",
                                       must(valid_node_id, "must match [a-z0-9][a-z0-9-]{0,62}"))),
                bind(&N::department,
                     string_key("department", "The department's unified social credit code")
                         .required()
-                        .rule("valid GB 32100 code",
+                        .rule("GB 32100 check character",
                               must(valid_uscc, "must be a unified social credit code valid per GB 32100"))),
                bind(&N::department_name, string_key("department_name", "The department's name, for operators"))}),
 
@@ -110,7 +110,7 @@ std::vector<KeySpec> build() {
           {bind(&U::endpoints, list_key("endpoints", "Platform base URLs, tried in this order")
                                    .required()
                                    .entries_at_least(1)
-                                   .rule("https://host[:port]",
+                                   .rule("`https://host[:port]`",
                                          must(valid_https_url, "must be an https://host:port base URL"))),
            bind(&U::server_name,
                 string_key("server_name", "DNS name (SAN) the platform certificate must carry")
@@ -128,7 +128,7 @@ std::vector<KeySpec> build() {
                               .def("[]")
                               .rule("64 hex digits", must(valid_sha256_hex, "must be 64 hex digits"))),
            bind(&U::proxy, string_key("proxy", "HTTP CONNECT proxy (the unified access point); empty: direct")
-                               .rule("http://host:port",
+                               .rule("`http://host:port`",
                                      must(valid_proxy_url, "must be an http://host:port proxy URL"))),
            bind_enum(&U::tls_min_version, {{"1.2", TlsVersion::tls1_2}, {"1.3", TlsVersion::tls1_3}},
                      "tls_min_version", "Oldest TLS version offered")
@@ -206,13 +206,13 @@ std::vector<KeySpec> build() {
           &C::sources, "sources", "Where records come from: one entry per source, each feeding one resource's stream.",
           {bind(&S::name, string_key("name", "Unique name of the source, used in logs and health reports")
                               .required()
-                              .rule("[a-z0-9][a-z0-9_-]*, at most 64 characters",
+                              .rule("`[a-z0-9][a-z0-9_-]*`, at most 64 characters",
                                     must(valid_source_name, "must match [a-z0-9][a-z0-9_-]* (at most 64 characters)"))),
            bind(&S::driver, string_key("driver", "Driver that reads the source (spool, …)").required()),
            bind(&S::resource,
                 string_key("resource", "Resource code of the catalog entry (the stream) the records belong to")
                     .required()
-                    .rule("<classification>/<provider USCC>-<5 digits>",
+                    .rule("`<classification>/<provider USCC>-<5 digits>`",
                           must(valid_resource_code,
                                "must be a resource code <classification>/<provider USCC>-<5 digits>"))),
            bind(&S::enabled, bool_key("enabled", "false keeps the source declared but stopped").def("true")),
@@ -232,7 +232,7 @@ std::vector<KeySpec> build() {
            bind(&H::prometheus_listen,
                 string_key("prometheus_listen", "Prometheus metrics listener on loopback; empty: off")
                     .def("")
-                    .rule("127.x.x.x:port or [::1]:port",
+                    .rule("`127.x.x.x:port` or `[::1]:port`",
                           must(valid_loopback_listen, "must be a loopback address 127.x.x.x:port or [::1]:port"))),
            bind(&H::status_file,
                 path_key("status_file", "JSON status file read by xnodectl").def("/run/xnode/status.json")),

@@ -70,7 +70,7 @@ std::string limits_cell(const KeySpec& key) {
   else if (key.max_text) add("at most " + *key.max_text);
   if (key.min_entries > 0)
     add("at least " + std::to_string(key.min_entries) + (key.min_entries == 1 ? " entry" : " entries"));
-  if (!key.rule_doc.empty()) add("`" + key.rule_doc + "`");
+  if (!key.rule_doc.empty()) add(key.rule_doc);
   return out.empty() ? "" : escape_cell(out);
 }
 
@@ -85,8 +85,7 @@ void table(std::string& out, const std::vector<KeySpec>& keys, const std::string
 
 void section(std::string& out, const KeySpec& key, const std::string& path, int depth) {
   out += "\n" + std::string(static_cast<std::size_t>(depth), '#') + " `" + path + "`\n\n" + key.doc + "\n\n";
-  const std::string prefix = key.type == ValueType::object_list ? path + "[]." : path + ".";
-  table(out, key.children, prefix);
+  table(out, key.children, path + ".");
   for (const KeySpec& child : key.children)
     if (child.type == ValueType::object) section(out, child, path + "." + child.name, depth + 1);
 }
