@@ -7,6 +7,7 @@
 #include "core/base/log.hpp"
 #include "core/base/sha256.hpp"
 #include "tests/platform/content_digest.hpp"
+#include "tests/platform/fast_sha256.hpp"
 #include "tests/platform/gzip.hpp"
 
 namespace xnode::platform {
@@ -374,7 +375,7 @@ Response PlatformService::batches(const std::string& node_id, Node& n, const std
   std::transform(sha_lower.begin(), sha_lower.end(), sha_lower.begin(),
                  [](char c) { return c >= 'A' && c <= 'F' ? static_cast<char>(c - 'A' + 'a') : c; });
   if (!is_hex64(sha_lower)) return malformed("X-XN-Body-Sha256 is not 64 hex digits");
-  if (Sha256::hex(body.text) != sha_lower) return malformed("X-XN-Body-Sha256 does not match the uncompressed body");
+  if (sha256_hex(body.text) != sha_lower) return malformed("X-XN-Body-Sha256 does not match the uncompressed body");
   std::vector<std::string_view> lines;
   if (!split_lines(body.text, lines)) return malformed("the body holds an empty line");
   if (static_cast<std::int64_t>(lines.size()) != *count)
