@@ -19,7 +19,7 @@ TEST_CASE("known vectors") {
   CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  MESSAGE("accelerated: " << sha256_accelerated());
+  INFO("accelerated: " << sha256_accelerated());
 }
 
 TEST_CASE("agrees with core/base Sha256 on lengths 0..300 and a large buffer") {
