@@ -7,6 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
+#include <utility>
+
+#include <yaml-cpp/eventhandler.h>
 
 #include "core/base/json.hpp"
 #include "core/base/sha256.hpp"
@@ -50,6 +54,42 @@ int first_tab_indented_line(std::string_view text) {
   return 0;
 }
 
+// Sees the document boundaries without building nodes. YAML::LoadAll of yaml-cpp 0.7 never returns
+// on some malformed input (a stray `,` at the top level starts the same empty document forever), so
+// the documents are walked here with a bound, and a parser that stops making progress is an error.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// An error when the text does not hold exactly one document (or none). Throws YAML::Exception on
+// syntax errors, like YAML::Load.
+std::optional<std::pair<Position, std::string>> check_document_count(std::string_view text) {
+  std::istringstream stream{std::string(text)};
+  YAML::Parser parser(stream);
+  DocumentStarts handler;
+  while (handler.starts.size() < 2 && parser.HandleNextDocument(handler)) {
+  }
+  if (handler.starts.size() < 2) return std::nullopt;
+  const YAML::Mark& first = handler.starts[0];
+  const YAML::Mark& second = handler.starts[1];
+  const Position where{second.line + 1, second.column + 1};
+  if (second.pos == first.pos) {
+    const char c = static_cast<std::size_t>(second.pos) < text.size() ? text[static_cast<std::size_t>(second.pos)] : ' ';
+    return std::pair{where, "YAML syntax error: unexpected " + json::quote(std::string_view(&c, 1))};
+  }
+  return std::pair{where, std::string("holds a second YAML document here (one expected)")};
+}
+
 // Parses the text into one YAML document; syntax errors become diagnostics.
 std::optional<YAML::Node> parse_document(std::string_view text, Diagnostics& diagnostics) {
   if (text.size() > kMaxConfigBytes) {
@@ -62,14 +102,11 @@ std::optional<YAML::Node> parse_document(std::string_view text, Diagnostics& dia
     return std::nullopt;
   }
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    if (documents.size() > 1) {
-      diagnostics.add(position_of(documents[1], Position{1, 1}), "",
-                      "holds " + std::to_string(documents.size()) + " YAML documents (one expected)");
+    if (auto problem = check_document_count(text)) {
+      diagnostics.add(problem->first, "", problem->second);
       return std::nullopt;
     }
-    if (documents.empty()) return YAML::Node(YAML::NodeType::Null);
-    return documents.front();
+    return YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
     Position where = e.mark.is_null() ? Position{1, 1} : Position{e.mark.line + 1, e.mark.column + 1};
     std::string rule = "YAML syntax error: " + e.msg;
