@@ -231,6 +231,12 @@ LoadResult load_config_file(const std::string& path, const DriverSchemas& driver
     return result;
   }
   text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) {
+    LoadResult result;
+    result.errors.push_back(path + ": too large: more than " + format_size(kMaxConfigBytes) +
+                            " (a configuration is a few kilobytes)");
+    return result;
+  }
   std::error_code ec;
   std::filesystem::path absolute = std::filesystem::absolute(path, ec);
   const std::string base_dir = ec ? std::string() : absolute.parent_path().lexically_normal().string();

@@ -526,6 +526,14 @@ audit:
     LoadResult bad = load_config_file(file.string(), test::test_drivers());
     CHECK(bad.errors == Lines{file.string() + ":11:14: queue.max_bytes: must be at least 16MiB (got 1MiB)"});
 
+    {
+      std::ofstream out(file, std::ios::binary | std::ios::trunc);
+      out << kMinimal << "#" << std::string(kMaxConfigBytes, 'x') << "\n";
+    }
+    LoadResult huge = load_config_file(file.string(), test::test_drivers());
+    CHECK(huge.errors == Lines{file.string() + ": too large: more than 1MiB (a configuration is a few kilobytes)"});
+    CHECK(huge.sha256.empty());
+
     const std::string missing = (dir / "absent.yaml").string();
     LoadResult absent = load_config_file(missing, test::test_drivers());
     CHECK_FALSE(absent.ok());
