@@ -141,12 +141,6 @@ void HealthModel::set_config(std::int64_t version, std::string sha256, std::opti
   m_config_error = std::move(last_error);
 }
 
-void HealthModel::set_audit(bool chain_broken, bool quota_alarm, std::string text) {
-  m_audit_chain_broken = chain_broken;
-  m_audit_quota = quota_alarm;
-  m_audit_text = std::move(text);
-}
-
 std::int64_t HealthModel::downtime_24h_s(TimePoint now) const {
   std::int64_t ms = m_downtime_ms.total(now);
   if (m_outage_start) ms += m_downtime_ms.window_overlap_ms(now, *m_outage_start, now);
@@ -213,10 +207,10 @@ HealthModel::Condition HealthModel::condition(AlarmId id, TimePoint now) const {
       if (m_catalog_refused) return {true, "catalog refused: " + *m_catalog_refused};
       return {};
     case AlarmId::audit_chain_broken:
-      if (m_audit_chain_broken) return {true, m_audit_text};
+      if (m_audit_chain_broken) return {true, "audit chain broken: " + *m_audit_chain_broken};
       return {};
     case AlarmId::audit_quota:
-      if (m_audit_quota) return {true, m_audit_text};
+      if (m_audit_quota) return {true, "audit store: " + *m_audit_quota};
       return {};
     case AlarmId::source_error: {
       std::string text;

@@ -104,8 +104,11 @@ class HealthModel {
   void catalog_refused(std::string reason);  // the platform refused the slice
   void catalog_accepted();
   void set_config(std::int64_t version, std::string sha256, std::optional<std::string> last_error);
-  // From the audit store / the uplink's 409 chain_broken handling.
-  void set_audit(bool chain_broken, bool quota_alarm, std::string text);
+  // The audit trail's alarms, each with its text, or nullopt when fine. chain_broken comes from
+  // the store's tail check, `xnodectl audit verify`, or an unresolvable 409 chain_broken (§3.6);
+  // quota from AuditStoreStatus::quota_alarm() (near/over quota, stuck writes, overflow).
+  void set_audit_chain_broken(std::optional<std::string> problem) { m_audit_chain_broken = std::move(problem); }
+  void set_audit_quota(std::optional<std::string> problem) { m_audit_quota = std::move(problem); }
   void set_endpoint(std::string endpoint) { m_identity.endpoint = std::move(endpoint); }
 
   // --- alarms and reporting ----------------------------------------------------------------
@@ -177,9 +180,8 @@ class HealthModel {
   std::int64_t m_config_version = 0;
   std::string m_config_sha256;
   std::optional<std::string> m_config_error;
-  bool m_audit_chain_broken = false;
-  bool m_audit_quota = false;
-  std::string m_audit_text;
+  std::optional<std::string> m_audit_chain_broken;
+  std::optional<std::string> m_audit_quota;
 
   std::array<AlarmTracker, alarm_count> m_alarms;
   bool m_state_changed = true;  // the first report goes out at once

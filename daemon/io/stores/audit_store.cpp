@@ -68,6 +68,25 @@ const char* quota_state_name(QuotaState s) {
 }
 
 // Everything the writer thread owns. Declaration order matters: the lock is released last.
+static std::string human_bytes(std::uint64_t b) {
+  if (b >= (1ull << 20)) return std::to_string(b >> 20) + " MiB";
+  return std::to_string(b >> 10) + " KiB";
+}
+
+std::string AuditStoreStatus::describe_quota() const {
+  std::string out;
+  auto add = [&](const std::string& part) {
+    if (!out.empty()) out += "; ";
+    out += part;
+  };
+  if (quota != QuotaState::ok)
+    add(std::string(quota == QuotaState::over ? "over quota: " : "near quota: ") + human_bytes(used_bytes) + " of " +
+        human_bytes(max_bytes));
+  if (overflow_dropped > 0) add(std::to_string(overflow_dropped) + " events dropped (memory queue full)");
+  if (stuck) add("writes failing: " + last_error);
+  return out;
+}
+
 struct AuditStore::Impl {
   LockFile lock;
   sqlite::Database db;
@@ -328,7 +347,8 @@ void AuditStore::run() {
       retry_delay = std::min(retry_delay * 2, m_options.retry_max);
     } else if (m_status.quota == QuotaState::over && !m_pending.empty() && !m_stop) {
       // Nothing can be written until pruning (a task) frees space or the process stops.
-      m_wake.wait_for(lk, m_options.retry_max, [&] { return m_stop || !m_tasks.empty(); });
+      m_wake.wait_for(lk, m_options.retry_max,
+                      [&] { return m_stop || !m_tasks.empty() || alarm_fields_differ(reported, m_status); });
     }
   }
 }

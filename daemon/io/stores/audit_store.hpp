@@ -67,6 +67,8 @@ struct AuditStoreStatus {
 
   // True when the health model should hold the audit_quota alarm.
   bool quota_alarm() const { return quota != QuotaState::ok || stuck || overflow_dropped > 0; }
+  // The alarm text: "over quota: 270 MiB of 256 MiB; 120 events dropped; writes failing: …".
+  std::string describe_quota() const;
   friend bool operator==(const AuditStoreStatus&, const AuditStoreStatus&) = default;
 };
 

@@ -279,7 +279,7 @@ TEST_SUITE("core::HealthModel") {
     m.catalog_refused("422 invalid: items[1].purpose missing");
     m.set_config(12, std::string(64, 'a'), std::nullopt);
     m.set_quarantine(3);
-    m.set_audit(true, false, "event 17: hash mismatch (edited)");
+    m.set_audit_chain_broken("event 17: hash mismatch (edited)");
     m.platform_forbidden(t0, "identity_mismatch: X-XN-Node gaj-02 differs from the certificate CN gaj-01");
     auto ts = m.evaluate(t0);
     std::set<std::string> raised;
@@ -361,7 +361,7 @@ TEST_SUITE("core::HealthModel") {
     q.records = 5;
     q.streams["a\"b"] = {5, 10};
     m.set_queue(q);
-    m.set_audit(false, true, "audit store over quota");
+    m.set_audit_quota("over quota (256 MiB)");
     m.evaluate(t0);
     const std::string text = m.prometheus_text(t0 + 10s);
     CHECK(text.find("# TYPE xnode_link_state gauge\n") != std::string::npos);

@@ -364,6 +364,9 @@ TEST_SUITE("io::AuditStore") {
     auto st = store->status();
     CHECK(st.overflow_dropped == static_cast<std::uint64_t>(dropped));
     CHECK(st.quota_alarm());
+    CHECK(st.describe_quota().find("over quota: ") == 0);
+    CHECK(st.describe_quota().find(" KiB of 64 KiB; ") != std::string::npos);
+    CHECK(st.describe_quota().find(" events dropped (memory queue full)") != std::string::npos);
     CHECK(st.pending > 0);
     CHECK(st.durable_seq < st.head_seq);
     REQUIRE(eventually([&] {
