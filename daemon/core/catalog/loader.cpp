@@ -168,6 +168,17 @@ LoadDiagnostic diagnostic(const LoadedResource& lr, const Problem& p) {
 // Parses one file into resources (form problems attached) or file-level diagnostics.
 void read_document(std::string_view text, std::string_view file, std::vector<LoadedResource>& resources,
                    std::vector<LoadDiagnostic>& errors) {
+  // XEP/1 is UTF-8 only (§1), and a catalog is sent as JSON: refuse what cannot be sent.
+  if (!json::valid_utf8(text)) {
+    int line = 1;
+    for (std::size_t start = 0; start <= text.size(); ++line) {
+      const auto end = std::min(text.find('\n', start), text.size());
+      if (!json::valid_utf8(text.substr(start, end - start))) break;
+      start = end + 1;
+    }
+    errors.push_back(LoadDiagnostic{std::string(file), line, 1, "", "", "not valid UTF-8 text"});
+    return;
+  }
   const Positions where(text);
   YAML::Node root;
   try {

@@ -201,3 +201,11 @@ TEST_SUITE("core::catalog::Loader") {
     CHECK(load.errors[0].to_string().rfind("/nonexistent/catalog.d: cannot read catalog directory:", 0) == 0);
   }
 }
+
+TEST_SUITE("core::catalog::Loader") {
+  TEST_CASE("text that is not UTF-8 is refused with its line (found by fuzzing)") {
+    auto load = load_slice_text("code: a\nname: \"\xff\xfe\"\n", "bin.yaml");
+    REQUIRE(load.errors.size() == 1);
+    CHECK(load.errors[0].to_string() == "bin.yaml:2:1: not valid UTF-8 text");
+  }
+}
