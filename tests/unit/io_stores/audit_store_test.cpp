@@ -402,6 +402,67 @@ TEST_SUITE("io::AuditStore") {
     CHECK(report->last_seq == queued + overflow_events);
   }
 
+  TEST_CASE("a stuck disk never blocks append; writes resume when it clears") {
+    TempDir dir;
+    const std::string path = dir.file("audit.db");
+    auto o = options_for(path);
+    o.retry_min = 20ms;
+    o.retry_max = 200ms;
+    std::mutex m;
+    std::vector<AuditStoreStatus> reports;
+    auto store = open_store(o, [&](const AuditStoreStatus& s) {
+      std::lock_guard lk(m);
+      reports.push_back(s);
+    });
+    append_n(*store, 10, t0);
+    REQUIRE(store->flush(10s));
+    // Another process holds the write lock (as a stuck fsync or a rogue tool would).
+    auto blocker = sqlite::Database::open(path, sqlite::OpenMode::read_write);
+    REQUIRE(blocker.ok());
+    REQUIRE(blocker->exec("BEGIN IMMEDIATE").ok());
+    const auto before = std::chrono::steady_clock::now();
+    append_n(*store, 20, t0 + 1h);
+    CHECK(std::chrono::steady_clock::now() - before < 500ms);  // appends return at once
+    REQUIRE(eventually([&] { return store->status().stuck; }, 30s));
+    CHECK(store->status().durable_seq == 10);
+    CHECK(store->status().describe_quota().find("writes failing: ") == 0);
+    CHECK_FALSE(store->flush(10ms));
+    REQUIRE(blocker->exec("ROLLBACK").ok());
+    REQUIRE(store->flush(30s));
+    CHECK_FALSE(store->status().stuck);
+    CHECK(store->status().durable_seq == 30);
+    REQUIRE(eventually([&] {
+      std::lock_guard lk(m);
+      return reports.size() >= 2 && reports.back().stuck == false;
+    }));
+    {
+      std::lock_guard lk(m);
+      bool saw_stuck = false;
+      for (const auto& r : reports) saw_stuck = saw_stuck || r.stuck;
+      CHECK(saw_stuck);
+    }
+    auto report = store->verify_all();
+    REQUIRE(report.ok());
+    CHECK(report->ok());
+    CHECK(report->checked == 30);
+  }
+
+  TEST_CASE("appends from several threads form one chain") {
+    TempDir dir;
+    auto store = open_store(options_for(dir.file("audit.db")));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&store, t] {
+        for (int i = 0; i < 500; ++i) store->append(batch_acked(t * 1000 + i, t * 1000 + i), t0 + std::chrono::seconds(i));
+      });
+    for (auto& th : threads) th.join();
+    REQUIRE(store->flush(10s));
+    auto report = store->verify_all();
+    REQUIRE(report.ok());
+    CHECK(report->ok());
+    CHECK(report->checked == 2000);
+  }
+
   TEST_CASE("export writes NDJSON for a time range; a read-only reader works while the store is open") {
     TempDir dir;
     const std::string path = dir.file("audit.db");
