@@ -38,9 +38,10 @@ void CatalogSync::set_local(const Slice& slice) {
 
 void CatalogSync::on_hello(std::int64_t platform_version) {
   m_platform_version = platform_version;
-  // Someone else changed the platform's copy since we last saw it: look before overwriting, so
-  // the drift is known and audited.
-  if (m_confirmed && m_confirmed->version != platform_version) m_need_get = true;
+  // Someone else changed the platform's copy since we last saw it, or the node lost its state and
+  // the platform holds a slice it does not know: look before overwriting, so the drift is known
+  // and audited.
+  if (m_confirmed ? m_confirmed->version != platform_version : platform_version > 0) m_need_get = true;
 }
 
 bool CatalogSync::in_sync() const {

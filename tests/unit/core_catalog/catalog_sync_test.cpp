@@ -67,6 +67,22 @@ TEST_SUITE("core::catalog::CatalogSync") {
     CHECK_FALSE(sync.poll(t0 + 1h).has_value());
   }
 
+  TEST_CASE("a node that lost its state looks at the platform's copy before overwriting it") {
+    CatalogSync sync;
+    sync.set_local(two_resources());
+    sync.on_hello(12);
+    auto get = sync.poll(t0);
+    REQUIRE(get);
+    CHECK(get->kind == CatalogRequest::Kind::get);
+    Slice theirs = two_resources();
+    theirs.resources.pop_back();
+    auto event = sync.on_response(200, get_answer(theirs, 12), t0);
+    CHECK(event.drift.only_local == std::vector<std::string>{"101003/11540100MB00000081-00002"});
+    auto put = sync.poll(t0);
+    REQUIRE(put);
+    CHECK(put->base_version == 12);
+  }
+
   TEST_CASE("unchanged slice after a restart sends nothing") {
     CatalogSync sync(CatalogSync::Confirmed{7, slice_sha256(two_resources())});
     sync.set_local(two_resources());
