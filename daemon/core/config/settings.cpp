@@ -83,4 +83,23 @@ const std::vector<Settings>& Settings::get_objects(std::string_view key) const {
   return typed(key, {ValueType::object_list}).objects;
 }
 
+bool same_values(const SettingValue& a, const SettingValue& b) {
+  if (a.type != b.type || a.is_set != b.is_set || a.text != b.text || a.integer != b.integer ||
+      a.boolean != b.boolean || a.bytes != b.bytes || a.duration != b.duration || a.list != b.list ||
+      a.map != b.map || a.objects.size() != b.objects.size())
+    return false;
+  for (std::size_t i = 0; i < a.objects.size(); ++i)
+    if (!same_values(a.objects[i], b.objects[i])) return false;
+  return true;
+}
+
+bool same_values(const Settings& a, const Settings& b) {
+  const auto& x = a.entries();
+  const auto& y = b.entries();
+  if (x.size() != y.size()) return false;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (x[i].first != y[i].first || !same_values(x[i].second, y[i].second)) return false;
+  return true;
+}
+
 }  // namespace xnode::config

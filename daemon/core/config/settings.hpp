@@ -96,4 +96,9 @@ class Settings {
   std::vector<std::pair<std::string, SettingValue>> m_entries;
 };
 
+// True when both hold the same keys with the same values; positions are ignored, so a reload that
+// only moved lines around does not count as a change (a driver need not restart).
+bool same_values(const Settings& a, const Settings& b);
+bool same_values(const SettingValue& a, const SettingValue& b);
+
 }  // namespace xnode::config

@@ -65,4 +65,20 @@ TEST_SUITE("core::config::Settings") {
                                  "probe.yaml:4:1: extra: unknown key (known: label, workers, verbose, buffer, poll, root, "
                                  "tables, headers)"});
   }
+
+  TEST_CASE("same_values ignores positions but not values") {
+    auto load = [](const std::string& text) {
+      SettingsResult result = load_settings_text(text, "probe.yaml", test::every_type_schema(), "/srv");
+      REQUIRE(result.ok());
+      return *result.settings;
+    };
+    const Settings a = load("root: data\nworkers: 4\ntables: [a]\n");
+    const Settings moved = load("\n\nworkers: 4\ntables:\n  - a\nroot: /srv/data\n");
+    CHECK(a.position_of("root") != moved.position_of("root"));
+    CHECK(same_values(a, moved));
+    CHECK_FALSE(same_values(a, load("root: data\nworkers: 5\ntables: [a]\n")));
+    CHECK_FALSE(same_values(a, load("root: data\nworkers: 4\ntables: [a, b]\n")));
+    CHECK_FALSE(same_values(a, load("root: other\nworkers: 4\ntables: [a]\n")));
+    CHECK_FALSE(same_values(a, Settings()));
+  }
 }
