@@ -53,6 +53,14 @@ std::string AlarmTransition::describe() const {
   return out;
 }
 
+json::Value AlarmTransition::audit_detail() const {
+  json::Value d = json::Value::object();
+  d.set("id", alarm_name(id));
+  d.set("severity", severity_name(severity));
+  d.set("text", text);
+  return d;
+}
+
 std::optional<AlarmTransition> AlarmTracker::update(AlarmId id, Severity severity, TimePoint now, bool condition,
                                                     Clock::duration raise_after, Clock::duration clear_after,
                                                     const std::string& text) {

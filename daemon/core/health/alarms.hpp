@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/base/json.hpp"
+#include "core/base/log.hpp"
 #include "core/base/time.hpp"
 
 namespace xnode::health {
@@ -61,8 +63,14 @@ struct AlarmTransition {
   TimePoint at{};
   std::string text;
   const char* audit_action() const { return raised ? "alarm.raised" : "alarm.cleared"; }
-  // systemd priority: critical raise → error (3), warning raise → warning (4), clear → notice (5).
-  int log_priority() const { return raised ? (severity == Severity::critical ? 3 : 4) : 5; }
+  // Critical raise → error, warning raise → warning, clear → notice (systemd priorities 3/4/5).
+  log::Level log_level() const {
+    return raised ? (severity == Severity::critical ? log::Level::error : log::Level::warning) : log::Level::notice;
+  }
+  // The same as a systemd priority number (3/4/5).
+  int log_priority() const { return static_cast<int>(log_level()); }
+  // The audit event's detail: {"id", "severity", "text"}; the object is the alarm id.
+  json::Value audit_detail() const;
   std::string describe() const;  // "alarm raised: link_down (critical): link down for 2 min: …"
 };
 

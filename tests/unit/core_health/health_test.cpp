@@ -103,7 +103,8 @@ TEST_SUITE("core::Alarms") {
     REQUIRE(raised);
     CHECK(raised->raised);
     CHECK(raised->audit_action() == std::string("alarm.raised"));
-    CHECK(raised->log_priority() == 4);
+    CHECK(raised->log_level() == log::Level::warning);
+    CHECK(json::serialize(raised->audit_detail()) == R"({"id":"clock_offset","severity":"warning","text":"x"})");
     CHECK_FALSE(up(t0 + 40s, false));
     CHECK_FALSE(up(t0 + 90s, true));   // back before clear_after: stays raised, no flapping
     CHECK_FALSE(up(t0 + 100s, false));
@@ -111,7 +112,7 @@ TEST_SUITE("core::Alarms") {
     auto cleared = up(t0 + 160s, false);
     REQUIRE(cleared);
     CHECK_FALSE(cleared->raised);
-    CHECK(cleared->log_priority() == 5);
+    CHECK(cleared->log_level() == log::Level::notice);
     CHECK(cleared->describe() == "alarm cleared: clock_offset: x");
     CHECK(parse_alarm_name("audit_quota") == AlarmId::audit_quota);
     CHECK_FALSE(parse_alarm_name("nope"));
@@ -140,7 +141,7 @@ TEST_SUITE("core::HealthModel") {
     CHECK(raised[0].id == AlarmId::link_down);
     CHECK(raised[0].raised);
     CHECK(raised[0].severity == Severity::critical);
-    CHECK(raised[0].log_priority() == 3);
+    CHECK(raised[0].log_level() == log::Level::error);
     CHECK(raised[0].text == "link down for 2 min: connect: timed out");
     CHECK(m.take_state_changed());
     CHECK(m.status_line(down_at + 2min) == "link down 120 s (connect: timed out), queue 0 (0 s), 1 alarm: link_down");
