@@ -2,6 +2,8 @@
 // reads and validates them (core/catalog — the same rules the node applies), and the per-record
 // content checks of §3.3/§4 (undeclared item, bad value, key not matching the data, not_shared).
 #pragma once
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -9,13 +11,21 @@
 
 #include "core/base/json.hpp"
 #include "core/catalog/problem.hpp"
+#include "core/catalog/record_checker.hpp"
 #include "core/catalog/resource.hpp"
 
 namespace xnode::platform {
 
 struct SliceRules {
   catalog::Slice slice;  // sorted by code
+  // One compiled checker per resource (the node's intake uses the same class).
+  std::map<std::string, catalog::RecordChecker, std::less<>> checkers;
+
   const catalog::Resource* find(std::string_view code) const { return slice.find(code); }
+  const catalog::RecordChecker* checker(std::string_view code) const {
+    auto it = checkers.find(code);
+    return it == checkers.end() ? nullptr : &it->second;
+  }
 };
 
 struct SliceCheck {
@@ -32,7 +42,11 @@ json::Value sorted_by_code(const json::Value& resources);
 std::string slice_sha256(const json::Value& resources);
 
 // The reason a record (an envelope already checked: seq, op, key, at) fails the content checks of
-// its resource; nullopt when it is accepted.
-std::optional<std::string> check_record(const catalog::Resource& resource, const json::Value& record);
+// its resource; nullopt when it is accepted. The item rules are core/catalog's RecordChecker; the
+// platform adds what only it sees: an undeclared member is a rejection here (the node strips
+// them before sending), the key sent must be the key of the data, and a `share.type: none`
+// record is rejected as `not_shared`. `record` is not changed when the result is a rejection.
+std::optional<std::string> check_record(const catalog::Resource& resource, const catalog::RecordChecker& checker,
+                                        json::Value& record);
 
 }  // namespace xnode::platform

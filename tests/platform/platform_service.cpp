@@ -431,6 +431,7 @@ Response PlatformService::batches(const std::string& node_id, Node& n, const std
   }
   // --- content: the new records
   const catalog::Resource& resource = *n.rules->find(code);
+  const catalog::RecordChecker& checker = *n.rules->checker(code);
   BatchWrite write;
   write.stream_id = s.id;
   write.body_first_seq = *first_seq;
@@ -441,9 +442,8 @@ Response PlatformService::batches(const std::string& node_id, Node& n, const std
   write.digests.reserve(static_cast<std::size_t>(write.new_count) * kDigestSize);
   for (std::int64_t seq = std::max(*first_seq, acked + 1); seq <= last_seq; ++seq) {
     const auto index = static_cast<std::size_t>(seq - *first_seq);
-    const auto& r = records[index];
     write.digests += digest16(lines[index]);
-    if (auto why = check_record(resource, r)) {
+    if (auto why = check_record(resource, checker, records[index])) {
       rejected.emplace_back(json::Object{{"seq", seq}, {"reason", *why}});
       write.rejections.push_back(Rejection{seq, std::move(*why)});
     }
