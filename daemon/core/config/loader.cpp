@@ -115,6 +115,9 @@ std::optional<YAML::Node> parse_document(std::string_view text, Diagnostics& dia
     if (line > 0 && line <= where.line && e.msg.find("tab") == std::string::npos)
       rule += " (line " + std::to_string(line) + " is indented with a tab; YAML indents with spaces)";
     diagnostics.add(where, "", std::move(rule));
+  } catch (const std::exception& e) {
+    // Whatever else the parser throws (memory): a bad pushed file must never stop the daemon.
+    diagnostics.add(Position{1, 1}, "", std::string("cannot parse: ") + e.what());
   }
   return std::nullopt;
 }
