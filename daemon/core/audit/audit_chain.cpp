@@ -71,6 +71,11 @@ bool ChainVerifier::place(std::int64_t seq, const std::string& prev, bool check_
     return false;
   }
   if (seq > expected) {
+    // Gaps wait for a reordered event that may fill them; keep that bounded on a wrecked table.
+    if (m_missing.size() >= m_max_problems) {
+      report_missing(m_missing.front());
+      m_missing.erase(m_missing.begin());
+    }
     m_missing.push_back({expected, seq - 1});
     return true;  // prev cannot be checked across a gap; the gap is what gets named
   }
@@ -111,15 +116,17 @@ void ChainVerifier::feed(const AuditEvent& e) {
   }
 }
 
+void ChainVerifier::report_missing(const Missing& m) {
+  std::string which = m.first == m.last ? "event " + std::to_string(m.first)
+                                        : "events " + std::to_string(m.first) + "-" + std::to_string(m.last);
+  std::string how = m.first == 1 && !m_anchor
+                        ? "the chain starts at event " + std::to_string(m.last + 1)
+                        : "seq jumps from " + std::to_string(m.first - 1) + " to " + std::to_string(m.last + 1);
+  problem(m.first, which + " missing (deleted): " + how);
+}
+
 VerifyReport ChainVerifier::take() {
-  for (const Missing& m : m_missing) {
-    std::string which = m.first == m.last ? "event " + std::to_string(m.first)
-                                          : "events " + std::to_string(m.first) + "-" + std::to_string(m.last);
-    std::string how = m.first == 1 && !m_anchor
-                          ? "the chain starts at event " + std::to_string(m.last + 1)
-                          : "seq jumps from " + std::to_string(m.first - 1) + " to " + std::to_string(m.last + 1);
-    problem(m.first, which + " missing (deleted): " + how);
-  }
+  for (const Missing& m : m_missing) report_missing(m);
   m_missing.clear();
   std::stable_sort(m_report.problems.begin(), m_report.problems.end(),
                    [](const ChainProblem& a, const ChainProblem& b) { return a.seq < b.seq; });

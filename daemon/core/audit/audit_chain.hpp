@@ -69,6 +69,7 @@ class ChainVerifier {
   // Seq bookkeeping shared by feed() and unreadable(); false when the event is out of place.
   bool place(std::int64_t seq, const std::string& prev, bool check_prev);
   void problem(std::int64_t seq, std::string message);
+  void report_missing(const Missing& m);
   std::optional<ChainHead> m_anchor;
   std::optional<ChainHead> m_previous;  // stored seq/hash of the highest event fed so far
   std::vector<Missing> m_missing;       // gaps not (yet) filled by a later, reordered event

@@ -206,6 +206,20 @@ TEST_SUITE("core::AuditChain") {
     CHECK(report.problems[0].message == "event 2: appears again after event 3 (duplicated)");
   }
 
+  TEST_CASE("a wrecked chain gives a bounded report") {
+    auto events = make_chain(100);
+    std::vector<AuditEvent> every_other;
+    for (const auto& e : events)
+      if (e.seq % 2 == 1) every_other.push_back(e);
+    ChainVerifier verifier(std::nullopt, 10);
+    for (const auto& e : every_other) verifier.feed(e);
+    auto report = verifier.take();
+    REQUIRE(report.problems.size() == 11);
+    CHECK(report.problems[0].message == "event 2 missing (deleted): seq jumps from 1 to 3");
+    CHECK(report.problems[10].message == "39 further problems not listed");
+    CHECK(report.checked == 50);
+  }
+
   TEST_CASE("a changed first prev is named") {
     auto events = make_chain(3);
     events[0].prev = std::string(64, 'f');
