@@ -187,7 +187,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     for (auto& [name, value] : r.headers) m_response.set(name, value);
     m_response.body() = std::move(r.body);
     m_response.keep_alive(keep_alive);
-    m_response.prepare_payload();
+    // A 304 carries no body and no Content-Length (it would describe the representation).
+    if (r.status != 304 && r.status != 204) m_response.prepare_payload();
     beast::get_lowest_layer(m_stream).expires_after(std::chrono::seconds(30));
     http::async_write(m_stream, m_response, [self = this->shared_from_this(), keep_alive](error_code ec, std::size_t) {
       if (ec) return self->close();

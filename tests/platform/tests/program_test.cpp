@@ -150,7 +150,10 @@ HttpResult admin(unsigned short port, http::verb verb, const std::string& target
 // The program as a child process, stderr to a file.
 class Platform {
  public:
-  Platform(std::filesystem::path dir) : m_dir(std::move(dir)), m_port(free_port()), m_admin(free_port()) { start(); }
+  explicit Platform(std::filesystem::path dir, std::vector<std::string> extra = {})
+      : m_dir(std::move(dir)), m_extra(std::move(extra)), m_port(free_port()), m_admin(free_port()) {
+    start();
+  }
   ~Platform() {
     if (m_pid > 0) {
       ::kill(m_pid, SIGKILL);
@@ -164,6 +167,7 @@ class Platform {
                                   "127.0.0.1:" + std::to_string(m_admin), "--cert", pki("platform.crt"), "--key",
                                   pki("platform.key"), "--ca", pki("ca.crt"), "--crl", pki("crl.pem"), "--db",
                                   (m_dir / "platform.db").string(), "--heartbeat", "30"};
+    args.insert(args.end(), m_extra.begin(), m_extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -206,6 +210,7 @@ class Platform {
 
  private:
   std::filesystem::path m_dir;
+  std::vector<std::string> m_extra;
   unsigned short m_port, m_admin;
   pid_t m_pid = -1;
 };
@@ -282,6 +287,29 @@ TEST_CASE("xnode-refplatform over mutual TLS: exchange, refusals, faults, SIGTER
   CHECK(parse_body(r).find("streams")->find(kStream)->get_int("acked_through") == 120);
   auto records_dump = admin(platform.admin_port(), http::verb::get, "/admin/records/" + kNode + "/" + kStreamUrl);
   CHECK(std::count(records_dump.body.begin(), records_dump.body.end(), '\n') == 120);
+}
+
+TEST_CASE("an idle connection is closed; 304 over the wire; server_time follows --clock-offset-ms") {
+  auto dir = fresh_dir("program-idle");
+  Platform platform(dir, {"--idle-timeout", "1", "--clock-offset-ms", "-3600000"});
+  NodeClient node(platform.port());
+  REQUIRE(node.connected());
+  REQUIRE(admin(platform.admin_port(), http::verb::post, "/admin/nodes/" + kNode + "/config",
+                R"({"version":5,"yaml":"version: 5\n","signature":"c2ln"})").status == 200);
+  auto r = node.send(http::verb::get, "/xep/v1/config", {}, {{"If-None-Match", "\"5\""}});
+  CHECK(r.status == 304);
+  r = node.send(http::verb::post, "/xep/v1/hello",
+                R"({"node_id":"gaj-01","software":{"name":"xnode","version":"0.3.1"},"config":{"version":1,"sha256":"x"},)"
+                R"("catalog_version":0,"streams":[],"time":"2026-03-23T08:00:00+08:00"})");
+  REQUIRE(r.status == 200);
+  auto server_time = parse_rfc3339(parse_body(r).get_string("server_time"));
+  REQUIRE(server_time);
+  auto offset = std::chrono::duration_cast<std::chrono::minutes>(*server_time - Clock::now()).count();
+  CHECK(offset >= -61);
+  CHECK(offset <= -59);
+  // Idle for longer than the timeout (bounded: 2.5 s): the platform has closed the connection.
+  ::usleep(2500 * 1000);
+  CHECK(node.send(http::verb::get, "/xep/v1/config").status == 0);
 }
 
 }  // TEST_SUITE
