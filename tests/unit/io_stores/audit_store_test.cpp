@@ -156,17 +156,22 @@ TEST_SUITE("io::AuditStore") {
       if (!store.flush(10s)) ::_exit(3);
       char byte = 1;
       if (::write(ready[1], &byte, 1) != 1) ::_exit(4);
-      for (std::int64_t i = 300;; ++i) {
+      // Bounded, so that a parent that failed early never leaves it writing for ever.
+      const auto give_up = std::chrono::steady_clock::now() + 60s;
+      for (std::int64_t i = 300; std::chrono::steady_clock::now() < give_up; ++i) {
         store.append(batch_acked(i, i), t0 + std::chrono::seconds(i));
         if (i % 512 == 0) std::this_thread::sleep_for(1ms);  // let the writer commit as it goes
       }
+      ::_exit(5);
     }
     ::close(ready[1]);
     char byte = 0;
-    REQUIRE(::read(ready[0], &byte, 1) == 1);
+    const auto got = ::read(ready[0], &byte, 1);
     ::close(ready[0]);
-    std::this_thread::sleep_for(30ms);  // let it be in the middle of batches
-    REQUIRE(::kill(child, SIGKILL) == 0);
+    if (got == 1) std::this_thread::sleep_for(30ms);  // let it be in the middle of batches
+    const int killed = ::kill(child, SIGKILL);
+    REQUIRE(got == 1);
+    REQUIRE(killed == 0);
     int wstatus = 0;
     REQUIRE(::waitpid(child, &wstatus, 0) == child);
     REQUIRE(WIFSIGNALED(wstatus));
