@@ -52,33 +52,28 @@ void NdjsonDecoder::reposition(ResumePoint point) {
 }
 
 void NdjsonDecoder::feed(std::string_view bytes, std::vector<DecodedRecord>& out) {
+  // Keeps the start of an over-long line for the quarantine; the rest is dropped as it streams by.
+  auto keep_excerpt = [this](std::string_view part) {
+    if (m_pending.size() < kOverflowExcerpt) m_pending.append(part.substr(0, kOverflowExcerpt - m_pending.size()));
+  };
   while (!bytes.empty()) {
     const void* nl = std::memchr(bytes.data(), '\n', bytes.size());
     std::size_t take = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - bytes.data()) : bytes.size();
-    if (!nl) {
-      // An incomplete line: keep it (up to the limit) for the next feed.
-      m_offset += take;
-      if (!m_overflow) {
-        if (m_pending.size() + take > m_options.max_line_bytes) {
-          m_overflow = true;
-          if (m_pending.size() < kOverflowExcerpt)
-            m_pending.append(bytes.substr(0, kOverflowExcerpt - m_pending.size()));
-          else
-            m_pending.resize(kOverflowExcerpt);
-        } else {
-          m_pending.append(bytes);
-        }
-      }
-      return;
-    }
-    m_offset += take + 1;
     std::string_view segment = bytes.substr(0, take);
-    bytes.remove_prefix(take + 1);
+    m_offset += nl ? take + 1 : take;
+    bytes.remove_prefix(nl ? take + 1 : take);
+    if (!m_overflow && m_pending.size() + segment.size() > m_options.max_line_bytes) {
+      m_overflow = true;
+      if (m_pending.size() > kOverflowExcerpt) m_pending.resize(kOverflowExcerpt);
+    }
     if (m_overflow) {
-      take_overflow(out);
+      keep_excerpt(segment);
+      if (nl) take_overflow(out);
       continue;
     }
-    if (m_pending.empty()) {
+    if (!nl) {
+      m_pending.append(segment);  // an incomplete line: wait for the rest
+    } else if (m_pending.empty()) {
       take_line(segment, out);  // the common case: no copy
     } else {
       m_pending.append(segment);
@@ -121,13 +116,6 @@ void NdjsonDecoder::take_line(std::string_view line, std::vector<DecodedRecord>&
     if (line.substr(0, kBom.size()) == kBom) line.remove_prefix(kBom.size());
   }
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (line.size() > m_options.max_line_bytes) {
-    // Only reachable when a whole over-long line arrived in one chunk.
-    m_pending.assign(line.substr(0, kOverflowExcerpt));
-    --m_lines;
-    take_overflow(out);
-    return;
-  }
   if (blank(line)) return;
   DecodedRecord record;
   record.line = record.end_line = m_lines;

@@ -2,7 +2,8 @@
 // Lines end in "\n" or "\r\n"; a final line without newline is taken at finish(); blank lines are
 // skipped; a UTF-8 byte-order mark at the very start of the input is ignored. Each line must be
 // valid UTF-8 and one JSON object (duplicate member names refused). A line longer than
-// max_line_bytes becomes an error record without buffering the rest of it (bounded memory).
+// max_line_bytes (counted before its "\n", BOM and "\r" included) becomes an error record
+// without buffering the rest of it (bounded memory); its first KiB is kept as the raw text.
 #pragma once
 #include <cstddef>
 #include <cstdint>
