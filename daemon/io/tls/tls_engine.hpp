@@ -70,6 +70,8 @@ class TlsEngine {
   void commit_input(std::size_t n);
   // Plaintext or ciphertext already buffered (a read may complete without touching the socket).
   bool has_buffered_input() const;
+  // The peer's close_notify has arrived (our shutdown then need not wait for it).
+  bool peer_closed() const { return m_peer_closed; }
   // The peer closed TCP: turns a pending WANT_READ into an error.
   void set_transport_eof() { m_transport_eof = true; }
 
@@ -107,6 +109,7 @@ class TlsEngine {
   std::size_t m_out_start = 0;
   std::vector<std::uint8_t> m_staging;
   bool m_transport_eof = false;
+  bool m_peer_closed = false;
   bool m_handshake_started = false;
   bool m_handshake_done = false;
   bool m_session_resumed = false;

@@ -59,6 +59,7 @@ struct ShutdownOperation {
       }
       return r;
     }
+    if (e.peer_closed()) return {};  // theirs came first: nothing left to wait for
     TlsEngine::Result r = e.read(net::buffer(scratch));
     if (r.want != TlsEngine::Want::done) return r;
     if (r.ec == net::error::eof || r.ec == TlsErrc::stream_truncated) return {};

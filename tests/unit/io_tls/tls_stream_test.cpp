@@ -82,12 +82,21 @@ Outcome exchange(net::io_context& io, std::shared_ptr<TlsConfig> client_cfg, std
     (*server)->async_handshake([&, server, server_buf](error_code hec) {
       out.server = hec;
       out.server_verify = (*server)->verify_failure();
-      if (hec) return;
+      if (hec) {
+        (*server)->next_layer().close();  // `server` outlives this handler (the caller holds it)
+        return;
+      }
       out.server_saw = (*server)->peer();
       server_buf->resize(message.size());
       net::async_read(**server, net::buffer(*server_buf), [&, server, server_buf](error_code rec, std::size_t) {
         if (rec) return;
-        net::async_write(**server, net::buffer(*server_buf), [server](error_code, std::size_t) {});
+        net::async_write(**server, net::buffer(*server_buf), [server, server_buf](error_code wec, std::size_t) {
+          if (wec) return;
+          // Answer the client's close_notify with ours so its bounded wait ends at once.
+          (*server)->async_read_some(net::buffer(*server_buf), [server](error_code, std::size_t) {
+            (*server)->async_shutdown([server](error_code) {});
+          });
+        });
       });
     });
   });
@@ -314,6 +323,10 @@ TEST_SUITE("io::TlsStream") {
       server->async_read_some(net::buffer(server_buf), [&](error_code ec, std::size_t n) {
         if (ec) return;
         received.append(server_buf, n);
+        if (received.size() >= 10) {
+          io.stop();  // everything the test waits for has happened
+          return;
+        }
         server_read();
       });
     };
