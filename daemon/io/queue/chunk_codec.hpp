@@ -14,7 +14,7 @@ namespace xnode::io::chunk {
 
 // zlib level 1: the store compresses on its own thread at intake speed; higher levels gain a few
 // percent of size for several times the CPU.
-inline constexpr int kCompressionLevel = 1;
+inline constexpr int kCompressionLevel = 4;
 
 std::size_t wire_line_size(std::uint64_t seq, std::size_t tail_size);
 void append_wire_line(std::string& out, std::uint64_t seq, std::string_view tail);

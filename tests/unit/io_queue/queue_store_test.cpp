@@ -475,3 +475,36 @@ TEST_SUITE("io::QueueStore") {
     CHECK(stats(*q).file_bytes > 0);
   }
 }
+
+TEST_SUITE("io::QueueStore") {
+  TEST_CASE("a submit mixing streams keeps each stream's order, full chunks compressed ahead") {
+    TempDir dir;
+    auto q = io::QueueStore::open(options_for(dir, 10));
+    io::IntakeBatch b;
+    for (int i = 1; i <= 25; ++i) {
+      b.records.push_back({kStream, tail_for("a" + std::to_string(i), i)});
+      b.records.push_back({kOther, tail_for("b" + std::to_string(i), i)});
+    }
+    auto r = submit(*q, std::move(b));
+    REQUIRE(r.status == io::SubmitStatus::ok);
+    REQUIRE(r.first_seq.size() == 50);
+    CHECK(r.first_seq[0] == 1);
+    CHECK(r.first_seq[1] == 1);
+    CHECK(r.first_seq[48] == 25);
+    REQUIRE(submit(*q, records(kStream, 26, 3)).status == io::SubmitStatus::ok);  // appended to the 5-record tail
+    for (const std::string& stream : {kStream, kOther}) {
+      auto batch = read_batch(*q, stream, 0);
+      REQUIRE(batch.ok());
+      const std::string p = stream == kStream ? "a" : "b";
+      std::string expected;
+      for (int i = 1; i <= 25; ++i)
+        expected += "{\"seq\":" + std::to_string(i) + "," + tail_for(p + std::to_string(i), i) + "\n";
+      if (stream == kStream)
+        for (int i = 26; i <= 28; ++i) expected += expected_line(static_cast<std::uint64_t>(i), i);
+      CHECK(batch->body == expected);
+    }
+    q->close();
+    CHECK(count_rows(dir.file("queue.db"), "SELECT count(*) FROM chunks") == 6);
+    CHECK(count_rows(dir.file("queue.db"), "SELECT max(record_count) FROM chunks WHERE first_seq = 21") == 8);
+  }
+}
