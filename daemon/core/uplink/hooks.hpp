@@ -43,6 +43,8 @@ class CatalogHook {
   virtual ~CatalogHook() = default;
   // The catalog version this node holds (sent in hello).
   virtual std::int64_t version() const = 0;
+  // hello's catalog_version (§3.1): the version the platform holds for this node.
+  virtual void on_hello(std::int64_t platform_version) { (void)platform_version; }
   // Non-const: an adapter may take the request from its state machine here.
   virtual bool needs_sync(TimePoint now) = 0;
   // The platform answered 404 unknown_stream for `stream`: sync even if nothing changed locally.

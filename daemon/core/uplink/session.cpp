@@ -413,6 +413,9 @@ void Session::on_hello(TimePoint now, const InFlight& req, const Answer& a) {
     if (s.acked_through > s.local_acked) s.local_acked = s.acked_through;
   }
 
+  if (m_catalog)
+    if (auto cv = get_u64(b, "catalog_version")) m_catalog->on_hello(static_cast<std::int64_t>(*cv));
+
   m_hello_done = true;
   HealthSample up;
   up.kind = HealthSample::Kind::link_restored;

@@ -443,6 +443,7 @@ struct FakeCatalog : CatalogHook {
   bool dirty = true;
   int puts = 0;
   int failures = 0;
+  std::int64_t platform_version = -1;
   std::vector<std::string> requested;
   HookOutcome next = HookOutcome::done;
   std::int64_t version() const override { return 7; }
@@ -464,6 +465,7 @@ struct FakeCatalog : CatalogHook {
     return next;
   }
   void on_failure(TimePoint, std::optional<Seconds>) override { ++failures; }
+  void on_hello(std::int64_t v) override { platform_version = v; }
 };
 
 TEST_CASE("catalog sync runs after hello and again when the platform does not know a stream") {
@@ -472,6 +474,7 @@ TEST_CASE("catalog sync runs after hello and again when the platform does not kn
   h.queue.add(kS, 10);
   h.start();
   h.answer_hello({{kS, 0}});
+  CHECK(catalog.platform_version == 7);
   REQUIRE(h.last().kind == RequestKind::catalog);
   CHECK(h.last().method == "PUT");
   CHECK(h.last().target == "/xep/v1/catalog");
