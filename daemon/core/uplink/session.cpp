@@ -568,8 +568,11 @@ void Session::on_batch(TimePoint now, const InFlight& req, const Answer& a) {
     audit("batch.gap", object, "resend", std::move(detail));
     return;
   }
-  if (a.status == 413) {
+  if (a.status == 413 || a.status == 400) {
     succeed(now, a.rtt);
+    // Both are about this request only: a smaller one may pass. Halving isolates the record at
+    // fault (413: one too large; 400: one malformed line) so that the good records around it
+    // are delivered instead of being quarantined with it.
     if (req.count > 1) {
       const std::uint64_t half = req.count / 2;
       s.record_limit = static_cast<std::size_t>(half);
@@ -583,18 +586,16 @@ void Session::on_batch(TimePoint now, const InFlight& req, const Answer& a) {
       m_loading.reset();
       json::Value detail = json::Value::object();
       detail.set("records", half);
+      detail.set("cause", a.status == 413 ? std::string("too_large") : "malformed: " + std::string(a.message));
       audit("batch.split", object, "retry", std::move(detail));
       return;
     }
-    drop_records(now, s, req.first_seq, *req.body, 1,
-                 "too_large: the record alone (" + std::to_string(req.body->size()) +
-                     " bytes) exceeds the platform's max_batch_bytes");
-    return;
-  }
-  if (a.status == 400) {
-    succeed(now, a.rtt);
-    drop_records(now, s, req.first_seq, *req.body, req.count,
-                 "malformed: the platform refused the batch " + object + ": " + std::string(a.message));
+    if (a.status == 413)
+      drop_records(now, s, req.first_seq, *req.body, 1,
+                   "too_large: the record alone (" + std::to_string(req.body->size()) +
+                       " bytes) exceeds the platform's max_batch_bytes");
+    else
+      drop_records(now, s, req.first_seq, *req.body, 1, "malformed: " + std::string(a.message));
     return;
   }
   if (a.status == 404 && a.code == "unknown_stream") {

@@ -18,8 +18,9 @@
 // Answers (§2): 200 batch → Acknowledge through acked_through, Quarantine for each `rejected`,
 // Alarm seq_reuse when mismatches > 0. 409 gap → resend from expected_seq, or declare the gap when
 // the queue no longer holds those records. 413 → halve the batch; a single record too large is
-// quarantined and declared as a gap, never a stall. 400 on a batch → the batch is quarantined and
-// its range declared as a gap (loss visible, never silent). 404 unknown_stream → catalog sync, then
+// quarantined and declared as a gap, never a stall. 400 malformed on a batch → halved the same way
+// until the malformed record stands alone; that record is quarantined and declared as a gap (loss
+// visible, never silent) and the good records around it are delivered. 404 unknown_stream → catalog sync, then
 // retry that stream with its own back-off. 429/503 → Retry-After (or back-off). 403 → alarm
 // platform_forbidden, nothing sent for forbidden_backoff. 5xx, network errors and protocol errors
 // → exponential back-off with full jitter, capped; any successful answer resets it. A network

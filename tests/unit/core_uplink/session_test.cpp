@@ -419,23 +419,42 @@ TEST_CASE("rejected records go to quarantine with their line; mismatches raise s
   CHECK(h.audits("batch.acked")[0].detail.get_int("rejected") == 2);
 }
 
-TEST_CASE("400 malformed: the batch is kept in quarantine and its range declared, never dropped silently") {
+TEST_CASE("400 malformed: the faulty record is isolated, quarantined and declared; the others are delivered") {
   Harness h;
-  h.queue.add(kS, 5);
+  h.queue.add(kS, 10);
+  h.queue.records[kS][7] = "{\"seq\":7,\"op\":\"upsert\"";  // a broken line in the queue
   h.start();
   h.answer_hello({{kS, 0}});
-  h.answer(400, R"({"error":"malformed","message":"line 3: not a JSON object"})");
-  auto q = h.all<Quarantine>();
-  REQUIRE(q.size() == 5);
-  for (std::uint64_t i = 0; i < 5; ++i) {
-    CHECK(q[i].seq == i + 1);
-    CHECK(q[i].line == test::record_line(i + 1));
-    CHECK(q[i].reason.find("line 3: not a JSON object") != std::string::npos);
+  // A stand-in for the platform: any batch holding seq 7 is refused as malformed.
+  std::vector<std::uint64_t> delivered;
+  for (int i = 0; i < 40 && h.session->acked_through(kS) < 10; ++i) {
+    const Send& s = h.last();
+    if (s.kind == RequestKind::gap) {
+      auto g = json::parse(*s.body);
+      h.answer(200, "{\"acked_through\":" + std::to_string(g->get_int("to_seq")) + "}");
+      continue;
+    }
+    REQUIRE(s.kind == RequestKind::batch);
+    const std::uint64_t first = Harness::first_seq(s), n = Harness::count(s);
+    if (first <= 7 && 7 < first + n) {
+      h.answer(400, R"({"error":"malformed","message":"line 1: not a JSON object"})");
+    } else {
+      for (std::uint64_t q = first; q < first + n; ++q) delivered.push_back(q);
+      h.ack_batch();
+    }
   }
+  CHECK(h.session->acked_through(kS) == 10);
+  CHECK(delivered == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 8, 9, 10});
+  auto q = h.all<Quarantine>();
+  REQUIRE(q.size() == 1);
+  CHECK(q[0].seq == 7);
+  CHECK(q[0].line == "{\"seq\":7,\"op\":\"upsert\"");
+  CHECK(q[0].reason.find("malformed: line 1: not a JSON object") != std::string::npos);
   CHECK(h.audits("batch.quarantined").size() == 1);
-  REQUIRE(h.last().kind == RequestKind::gap);
-  h.answer(200, R"({"acked_through":5})");
-  CHECK(h.all<Acknowledge>().back().through == 5);
+  CHECK(!h.audits("batch.split").empty());
+  REQUIRE(h.all<GapDeclared>().size() == 1);
+  CHECK(h.all<GapDeclared>()[0].from_seq == 7);
+  CHECK(h.all<GapDeclared>()[0].to_seq == 7);
   CHECK(h.session->backoff().failures() == 0);
 }
 
