@@ -1,0 +1,64 @@
+#include "app/configuration.hpp"
+
+#include <set>
+
+#include "core/catalog/loader.hpp"
+#include "core/config/loader.hpp"
+#include "drivers/registry.hpp"
+#include "io/tls/tls_config.hpp"
+
+namespace xnode::app {
+
+CheckedConfiguration check_configuration(const std::string& path, bool check_tls_files) {
+  CheckedConfiguration out;
+  out.path = path;
+  auto loaded = config::load_config_file(path, drivers::driver_schemas());
+  out.sha256 = loaded.sha256;
+  out.version = loaded.version.value_or(0);
+  if (!loaded.ok()) {
+    out.errors = std::move(loaded.errors);
+    return out;
+  }
+  config::Config cfg = std::move(*loaded.config);
+
+  auto slice = catalog::load_slice_dir(cfg.catalog.dir);
+  if (!slice.ok()) {
+    for (const auto& d : slice.errors) out.errors.push_back(d.to_string());
+  } else if (slice.slice.resources.empty()) {
+    out.warnings.push_back(cfg.catalog.dir + ": the catalog slice is empty");
+  }
+  std::set<std::string> fed;
+  for (const auto& source : cfg.sources) {
+    if (!source.enabled) continue;
+    const catalog::Resource* r = slice.slice.find(source.resource);
+    if (!r) {
+      if (slice.ok())
+        out.errors.push_back(path + ": sources." + source.name + ".resource: \"" + source.resource +
+                             "\" is not a resource of the catalog slice in " + cfg.catalog.dir);
+      continue;
+    }
+    if (!r->shared())
+      out.warnings.push_back("source " + source.name + " feeds " + r->code +
+                             ", whose share.type is none: its records are checked and counted but never sent");
+    fed.insert(r->code);
+  }
+
+  if (check_tls_files) {
+    tls::TlsSettings t;
+    t.role = tls::Role::client;
+    t.ca_file = cfg.uplink.ca_file;
+    t.crl_file = cfg.uplink.crl_file;
+    t.cert_file = cfg.uplink.cert_file;
+    t.key_file = cfg.uplink.key_file;
+    t.server_name = cfg.uplink.server_name;
+    t.spki_pins = cfg.uplink.pins;
+    auto tls = tls::TlsConfig::create(t);
+    if (!tls) out.errors.push_back(path + ": uplink: " + tls.error().message);
+  }
+
+  out.slice = std::move(slice.slice);
+  if (out.errors.empty()) out.config = std::move(cfg);
+  return out;
+}
+
+}  // namespace xnode::app

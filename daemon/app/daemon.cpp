@@ -1,0 +1,730 @@
+#include "app/daemon.hpp"
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "app/configuration.hpp"
+#include "app/hooks.hpp"
+#include "app/intake_pipeline.hpp"
+#include "app/uplink_runner.hpp"
+#include "core/audit/actions.hpp"
+#include "core/base/log.hpp"
+#include "core/catalog/catalog_sync.hpp"
+#include "core/catalog/enums.hpp"
+#include "core/catalog/slice_hash.hpp"
+#include "core/health/health_model.hpp"
+#include "drivers/registry.hpp"
+#include "io/https/https_client.hpp"
+#include "io/queue/queue_store.hpp"
+#include "io/stores/audit_store.hpp"
+#include "io/sys/sd_notify.hpp"
+#include "io/tls/cert_info.hpp"
+#include "io/tls/tls_config.hpp"
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+
+namespace xnode::app {
+namespace {
+
+constexpr const char* kCatalogMarkSource = "_catalog";  // queue marks: the confirmed catalog version
+
+log::Level to_log_level(config::LogLevel l) {
+  switch (l) {
+    case config::LogLevel::error: return log::Level::error;
+    case config::LogLevel::warning: return log::Level::warning;
+    case config::LogLevel::notice: return log::Level::notice;
+    case config::LogLevel::info: return log::Level::info;
+    case config::LogLevel::debug: return log::Level::debug;
+  }
+  return log::Level::info;
+}
+
+health::ErrorClass to_health_error(uplink::ErrorClass e) {
+  switch (e) {
+    case uplink::ErrorClass::dns: return health::ErrorClass::dns;
+    case uplink::ErrorClass::connect: return health::ErrorClass::connect;
+    case uplink::ErrorClass::tls: return health::ErrorClass::tls;
+    case uplink::ErrorClass::timeout: return health::ErrorClass::timeout;
+    case uplink::ErrorClass::http_4xx: return health::ErrorClass::http_4xx;
+    case uplink::ErrorClass::http_5xx:
+    case uplink::ErrorClass::protocol: return health::ErrorClass::http_5xx;
+  }
+  return health::ErrorClass::connect;
+}
+
+void ensure_parent_dir(const std::string& path) {
+  fs::path p(path);
+  if (p.has_parent_path()) {
+    std::error_code ec;
+    fs::create_directories(p.parent_path(), ec);
+  }
+}
+
+// Only these differ between two configurations without a restart of the daemon process.
+std::string restart_only_differences(const config::Config& a, const config::Config& b) {
+  std::string out;
+  auto note = [&](bool differs, const char* key) {
+    if (differs) out += (out.empty() ? "" : ", ") + std::string(key);
+  };
+  note(a.node.id != b.node.id, "node.id");
+  note(a.queue.path != b.queue.path, "queue.path");
+  note(a.queue.durability != b.queue.durability, "queue.durability");
+  note(a.queue.max_bytes != b.queue.max_bytes, "queue.max_bytes");
+  note(a.queue.on_full != b.queue.on_full, "queue.on_full");
+  note(a.queue.linger != b.queue.linger, "queue.linger");
+  note(a.audit.path != b.audit.path, "audit.path");
+  note(a.audit.max_bytes != b.audit.max_bytes, "audit.max_bytes");
+  note(a.audit.retention_days != b.audit.retention_days, "audit.retention_days");
+  note(a.health.prometheus_listen != b.health.prometheus_listen, "health.prometheus_listen");
+  note(a.health.status_file != b.health.status_file, "health.status_file");
+  return out;
+}
+
+bool same_source(const config::SourceConfig& a, const config::SourceConfig& b) {
+  return a.driver == b.driver && a.resource == b.resource && a.enabled == b.enabled &&
+         config::same_values(a.settings, b.settings);
+}
+
+}  // namespace
+
+struct Daemon::Impl {
+  explicit Impl(std::string path)
+      : config_path(std::move(path)),
+        signals(io, SIGTERM, SIGINT, SIGHUP),
+        tick_timer(io),
+        health(health::NodeIdentity{}, Clock::now()) {}
+
+  std::string config_path;
+  CheckedConfiguration current;
+  asio::io_context io;
+  asio::signal_set signals;
+  asio::steady_timer tick_timer;
+  io::SystemdNotifier notifier;
+
+  std::unique_ptr<io::QueueStore> store;
+  std::unique_ptr<io::AuditStore> audit;
+  std::unique_ptr<IntakePipeline> pipeline;
+  health::HealthModel health;
+  catalog::CatalogSync sync;
+  std::unique_ptr<CatalogHookAdapter> catalog_hook;
+  std::unique_ptr<HealthHookAdapter> health_hook;
+  std::unique_ptr<AuditHookAdapter> audit_hook;
+  std::unique_ptr<https::HttpsClient> client;
+  std::unique_ptr<UplinkRunner> runner;
+
+  struct RunningSource {
+    config::SourceConfig config;
+    std::unique_ptr<drivers::DriverContext> context;
+    std::unique_ptr<drivers::Driver> driver;
+  };
+  std::map<std::string, RunningSource> sources;
+
+  std::optional<std::string> config_error;  // the last refused reload
+  io::AuditStoreStatus audit_status_at_open;
+  std::string last_status_line;
+  std::chrono::steady_clock::time_point last_watchdog{};
+  std::chrono::steady_clock::time_point last_stats{};
+  bool stopping = false;
+  int ticks = 0;
+
+  // --- start ---------------------------------------------------------------------------------
+
+  int start() {
+    current = check_configuration(config_path);
+    if (!current.ok()) {
+      for (const auto& e : current.errors) log::error("config", e);
+      log::error("config", config_path + ": configuration invalid, not starting");
+      return 1;
+    }
+    for (const auto& w : current.warnings) log::warning("config", w);
+    const config::Config& cfg = *current.config;
+    log::set_level(to_log_level(cfg.log.level));
+
+    try {
+      open_stores(cfg);
+    } catch (const std::exception& e) {
+      log::error("store", e.what());
+      return 1;
+    }
+    audit_event(std::string(audit::action::config_loaded), config_path, "ok", config_detail());
+    audit_event(std::string(audit::action::node_started), cfg.node.id, "ok", json::Value::object());
+
+    health = health::HealthModel(health::NodeIdentity{cfg.node.id, XNODE_VERSION, cfg.uplink.endpoints.front()},
+                                 Clock::now(), health_options(cfg));
+    health.set_config(current.version, current.sha256, std::nullopt);
+    apply_audit_status(audit_status_at_open);
+    refresh_tls_dates(cfg);
+
+    pipeline = std::make_unique<IntakePipeline>(*store, [] { return Clock::now(); });
+    pipeline->bind(current.slice, cfg.sources);
+    pipeline->on_quarantine([this](const std::string& source, std::size_t count, const std::string& reason) {
+      json::Value d = json::Value::object();
+      d.set("count", static_cast<unsigned long long>(count));
+      d.set("first_reason", reason);
+      audit_event(std::string(audit::action::records_quarantined), "source:" + source, "ok", std::move(d));
+    });
+
+    pipeline->on_committed([this](const std::string& stream, std::uint64_t last_seq) {
+      asio::post(io, [this, stream, last_seq] {
+        if (runner && !stopping) runner->records_committed(stream, last_seq);
+      });
+    });
+    sync = catalog::CatalogSync(read_confirmed_catalog());
+    sync.set_local(current.slice);
+
+    try {
+      start_uplink(cfg);
+    } catch (const std::exception& e) {
+      log::error("uplink", e.what());
+      return 1;
+    }
+
+    for (const auto& s : cfg.sources)
+      if (s.enabled) start_source(s);
+
+    signals.async_wait([this](const boost::system::error_code& ec, int sig) { on_signal(ec, sig); });
+    schedule_tick();
+    runner->start();
+    notifier.ready();
+    log::notice("xnoded", "ready: node " + cfg.node.id + ", " + std::to_string(cfg.sources.size()) + " source(s), " +
+                              std::to_string(current.slice.resources.size()) + " catalog resource(s), config version " +
+                              std::to_string(current.version));
+    return 0;
+  }
+
+  health::HealthOptions health_options(const config::Config& cfg) {
+    health::HealthOptions o;
+    o.thresholds.link_down_after = cfg.health.alarms.link_down_after;
+    o.thresholds.backlog_age_max = cfg.health.alarms.backlog_age;
+    o.thresholds.disk_free_min_bytes = cfg.health.alarms.disk_free_min;
+    o.thresholds.cert_expiring_within = cfg.health.alarms.cert_expiry_warning;
+    o.thresholds.clock_offset_max = cfg.health.alarms.clock_offset_max;
+    o.thresholds.clear_after = cfg.health.alarms.clear_after;
+    return o;
+  }
+
+  void open_stores(const config::Config& cfg) {
+    io::QueueOptions q;
+    q.path = cfg.queue.path;
+    q.durability = cfg.queue.durability == config::Durability::full ? io::Durability::full : io::Durability::normal;
+    q.max_bytes = cfg.queue.max_bytes;
+    q.on_full = cfg.queue.on_full == config::OnFull::block ? io::OnFull::block : io::OnFull::drop_oldest;
+    q.linger = cfg.queue.linger;
+    ensure_parent_dir(q.path);
+    store = io::QueueStore::open(q);
+
+    io::AuditStoreOptions a;
+    a.path = cfg.audit.path;
+    a.durability = q.durability == io::Durability::full ? io::AuditDurability::full : io::AuditDurability::normal;
+    a.max_bytes = cfg.audit.max_bytes;
+    a.retention_days = static_cast<int>(cfg.audit.retention_days);
+    ensure_parent_dir(a.path);
+    auto opened = io::AuditStore::open(a, [this](const io::AuditStoreStatus& st) {
+      asio::post(io, [this, st] {
+        apply_audit_status(st);
+      });
+    });
+    if (!opened) throw std::runtime_error("audit store: " + opened.error().message);
+    audit = std::move(*opened);
+    const auto st = audit->status();
+    if (st.chain_broken) log::error("audit", "the stored audit chain fails verification: " + st.last_error);
+    audit_status_at_open = st;
+  }
+
+  void apply_audit_status(const io::AuditStoreStatus& st) {
+    health.set_audit_chain_broken(st.chain_broken ? std::optional<std::string>("stored audit chain: " + st.last_error)
+                                                  : std::nullopt);
+    if (st.quota_alarm()) {
+      std::string text = std::string("audit store ") + io::quota_state_name(st.quota) + " its quota (" +
+                         std::to_string(st.used_bytes) + " of " + std::to_string(st.max_bytes) + " bytes)";
+      if (st.stuck) text += ", writes failing: " + st.last_error;
+      if (st.overflow_dropped) text += ", " + std::to_string(st.overflow_dropped) + " event(s) lost to overflow";
+      health.set_audit_quota(text);
+    } else {
+      health.set_audit_quota(std::nullopt);
+    }
+  }
+
+  json::Value config_detail() const {
+    json::Value d = json::Value::object();
+    d.set("version", static_cast<long long>(current.version));
+    d.set("sha256", current.sha256);
+    return d;
+  }
+
+  std::optional<catalog::CatalogSync::Confirmed> read_confirmed_catalog() {
+    std::promise<std::vector<io::SourceMark>> p;
+    auto f = p.get_future();
+    store->read_marks(kCatalogMarkSource, [&p](std::vector<io::SourceMark> marks) { p.set_value(std::move(marks)); });
+    for (const auto& m : f.get()) {
+      if (m.key != "confirmed") continue;
+      auto space = m.value.find(' ');
+      if (space == std::string::npos) continue;
+      catalog::CatalogSync::Confirmed c;
+      c.version = std::stoll(m.value.substr(0, space));
+      c.sha256 = m.value.substr(space + 1);
+      return c;
+    }
+    return std::nullopt;
+  }
+
+  void persist_confirmed(const catalog::CatalogSync::Confirmed& c) {
+    io::IntakeBatch b;
+    b.marks.push_back({kCatalogMarkSource, "confirmed", std::to_string(c.version) + " " + c.sha256});
+    store->submit(std::move(b), [](io::SubmitResult r) {
+      if (r.status != io::SubmitStatus::ok) log::warning("catalog", "cannot save the confirmed catalog version: " + r.error);
+    });
+  }
+
+  https::ClientOptions client_options(const config::Config& cfg) {
+    tls::TlsSettings t;
+    t.role = tls::Role::client;
+    t.ca_file = cfg.uplink.ca_file;
+    t.crl_file = cfg.uplink.crl_file;
+    t.cert_file = cfg.uplink.cert_file;
+    t.key_file = cfg.uplink.key_file;
+    t.server_name = cfg.uplink.server_name;
+    t.spki_pins = cfg.uplink.pins;
+    auto tls = tls::TlsConfig::create(t);
+    if (!tls) throw std::runtime_error("uplink TLS: " + tls.error().message);
+    https::ClientOptions o;
+    o.endpoints = cfg.uplink.endpoints;
+    o.proxy = cfg.uplink.proxy;
+    o.tls = std::move(*tls);
+    o.connect_timeout = cfg.uplink.connect_timeout;
+    o.handshake_timeout = cfg.uplink.handshake_timeout;
+    o.write_timeout = cfg.uplink.request_timeout;
+    o.read_timeout = cfg.uplink.request_timeout;
+    o.body_limit = cfg.uplink.max_response_bytes;
+    o.user_agent = std::string("xnode/") + XNODE_VERSION;
+    return o;
+  }
+
+  uplink::SessionConfig session_config(const config::Config& cfg) {
+    uplink::SessionConfig s;
+    s.node_id = cfg.node.id;
+    s.software_version = XNODE_VERSION;
+    s.config_version = current.version;
+    s.config_sha256 = current.sha256;
+    for (const auto& r : current.slice.resources) s.streams.push_back(r.code);
+    s.max_batch_records = static_cast<std::size_t>(cfg.uplink.max_batch_records);
+    s.max_batch_bytes = static_cast<std::size_t>(cfg.uplink.max_batch_bytes);
+    s.backoff_initial = cfg.uplink.backoff_initial;
+    s.backoff_cap = cfg.uplink.backoff_max;
+    s.forbidden_backoff = cfg.uplink.forbidden_backoff;
+    s.default_heartbeat = std::chrono::duration_cast<Seconds>(cfg.health.interval);
+    return s;
+  }
+
+  void start_uplink(const config::Config& cfg) {
+    client = std::make_unique<https::HttpsClient>(io.get_executor(), client_options(cfg));
+    catalog_hook = std::make_unique<CatalogHookAdapter>(
+        sync, health,
+        [this](std::string action, std::string object, std::string result, json::Value detail) {
+          audit_event(std::move(action), std::move(object), std::move(result), std::move(detail));
+        },
+        [this](const catalog::CatalogSync::Confirmed& c) { persist_confirmed(c); });
+    health_hook = std::make_unique<HealthHookAdapter>(health, [this](TimePoint now) { refresh_health(now); });
+    audit_hook = std::make_unique<AuditHookAdapter>(*audit);
+
+    UplinkRunnerOptions o;
+    o.session = session_config(cfg);
+    o.gzip_bodies = cfg.uplink.gzip;
+    UplinkSinks sinks;
+    sinks.alarm = [this](const uplink::Alarm& a) { on_uplink_alarm(a); };
+    sinks.audit = [this](const uplink::AuditEvent& e) { audit_event(e.action, e.object, e.result, e.detail); };
+    sinks.health = [this](const uplink::HealthSample& h) { on_health_sample(h); };
+    sinks.config_offered = [this](const uplink::ConfigOffered& c) {
+      log::notice("config", "the platform offers configuration version " + std::to_string(c.version) +
+                                "; pushed configurations are applied through /etc/xnode and SIGHUP in this version");
+      runner->config_rejected(c.version, "configuration push from the platform is not enabled on this node");
+    };
+    runner = std::make_unique<UplinkRunner>(io.get_executor(), *client, *store, std::move(o), std::move(sinks),
+                                            catalog_hook.get(), health_hook.get(), audit_hook.get());
+  }
+
+  void start_source(const config::SourceConfig& s) {
+    RunningSource rs;
+    rs.config = s;
+    rs.context = std::make_unique<drivers::DriverContext>(drivers::DriverContext{
+        *pipeline, [this, name = s.name](std::string_view field) { return pipeline->item_type(name, field); },
+        [] { return Clock::now(); }});
+    auto made = drivers::make_driver(s, *rs.context);
+    if (!made) {
+      log::error("source", "source " + s.name + ": " + made.error().message);
+      health::SourceHealth h;
+      h.name = s.name;
+      h.state = "error";
+      h.last_error = made.error().message;
+      health.set_source(h);
+      return;
+    }
+    rs.driver = std::move(*made);
+    rs.driver->start();
+    log::info("source", "source " + s.name + " (" + s.driver + ") feeds " + s.resource);
+    sources[s.name] = std::move(rs);
+  }
+
+  void stop_source(const std::string& name) {
+    auto it = sources.find(name);
+    if (it == sources.end()) return;
+    if (it->second.driver) it->second.driver->stop();
+    sources.erase(it);
+    health.remove_source(name);
+  }
+
+  // --- events ----------------------------------------------------------------------------------
+
+  void audit_event(std::string action, std::string object, std::string result, json::Value detail) {
+    if (!audit) return;
+    audit::AuditEntry e;
+    e.actor = std::string(audit::daemon_actor);
+    e.action = std::move(action);
+    e.object = std::move(object);
+    e.result = std::move(result);
+    e.detail = std::move(detail);
+    auto r = audit->append(std::move(e), Clock::now());
+    if (r == io::AppendResult::refused) log::error("audit", "an audit event was refused (defect)");
+    if (runner) asio::post(io, [this] { if (runner) runner->audit_appended(); });
+  }
+
+  void on_uplink_alarm(const uplink::Alarm& a) {
+    const TimePoint now = Clock::now();
+    if (a.id == "platform_forbidden") {
+      if (a.raised) health.platform_forbidden(now, a.text);
+      else health.platform_accepted(now);
+    } else if (a.id == "catalog_refused") {
+      if (a.raised) health.catalog_refused(a.text);
+      else health.catalog_accepted();
+    } else if (a.id == "audit_chain_broken") {
+      health.set_audit_chain_broken(a.raised ? std::optional<std::string>(a.text) : std::nullopt);
+    } else {
+      // seq_reuse and other session alarms: a defect to look at now; logged and audited.
+      (a.raised ? log::error : log::notice)("uplink", std::string("alarm ") + (a.raised ? "raised" : "cleared") + ": " +
+                                                          a.id + ": " + a.text);
+      json::Value d = json::Value::object();
+      d.set("text", a.text);
+      audit_event(a.raised ? "alarm.raised" : "alarm.cleared", a.id, "ok", std::move(d));
+    }
+  }
+
+  void on_health_sample(const uplink::HealthSample& h) {
+    using K = uplink::HealthSample::Kind;
+    switch (h.kind) {
+      case K::request_ok:
+        health.request_completed(h.at, h.rtt);
+        health.platform_accepted(h.at);
+        break;
+      case K::request_failed:
+        if (h.rtt.count() > 0) health.request_completed(h.at, h.rtt);
+        health.error(h.at, to_health_error(h.error));
+        break;
+      case K::link_lost: {
+        health.error(h.at, to_health_error(h.error));
+        health.link_down(h.at, std::string(uplink::error_class_name(h.error)) + ": " + h.detail);
+        json::Value d = json::Value::object();
+        d.set("cause", h.detail);
+        d.set("class", uplink::error_class_name(h.error));
+        audit_event(std::string(audit::action::link_down), client->stats().endpoint, "failed", std::move(d));
+        if (h.error == uplink::ErrorClass::tls) {
+          json::Value t = json::Value::object();
+          t.set("reason", h.detail);
+          audit_event(std::string(audit::action::tls_refused), client->stats().endpoint, "refused", std::move(t));
+        }
+        break;
+      }
+      case K::link_restored: {
+        auto stats = client->stats();
+        health.set_endpoint(stats.endpoint);
+        health.link_up(h.at, stats.last_handshake);
+        json::Value d = json::Value::object();
+        d.set("tls_handshake_ms", static_cast<long long>(stats.last_handshake.count()));
+        d.set("session_resumed", stats.last_session_resumed);
+        audit_event(std::string(audit::action::link_up), stats.endpoint, "ok", std::move(d));
+        break;
+      }
+      case K::clock_offset:
+        health.hello_answered(h.at, h.at, h.at + h.clock_offset);
+        break;
+    }
+  }
+
+  void refresh_tls_dates(const config::Config& cfg) {
+    std::optional<TimePoint> expires, crl_next;
+    if (auto d = tls::read_certificate_dates(cfg.uplink.cert_file)) expires = d->not_after;
+    if (!cfg.uplink.crl_file.empty())
+      if (auto n = tls::read_crl_next_update(cfg.uplink.crl_file)) crl_next = *n;
+    health.set_tls(expires, crl_next);
+  }
+
+  void refresh_health(TimePoint now) {
+    (void)now;
+    for (auto& [name, rs] : sources) {
+      if (!rs.driver) continue;
+      auto st = rs.driver->status();
+      health::SourceHealth h;
+      h.name = name;
+      h.state = st.state == "error" ? "error" : st.state == "stopped" ? "stopped" : (st.state == "idle" ? "idle" : "ok");
+      h.last_ok = st.last_ok;
+      if (!st.last_error.empty()) h.last_error = st.last_error;
+      health.set_source(h);
+    }
+    struct statvfs vfs{};
+    fs::path dir = fs::path(current.config->queue.path).parent_path();
+    if (::statvfs(dir.empty() ? "." : dir.c_str(), &vfs) == 0)
+      health.set_disk_free(static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize);
+  }
+
+  void request_queue_stats() {
+    store->stats([this](io::QueueStats s) {
+      asio::post(io, [this, s = std::move(s)] {
+        health::QueueSnapshot q;
+        for (const auto& st : s.streams) {
+          q.records += static_cast<std::int64_t>(st.pending);
+          q.bytes += static_cast<std::int64_t>(st.bytes);
+          if (st.oldest && (!q.oldest_pending_at || *st.oldest < *q.oldest_pending_at)) q.oldest_pending_at = st.oldest;
+          q.streams[st.stream] = {static_cast<std::int64_t>(st.pending), static_cast<std::int64_t>(st.acked_through)};
+        }
+        health.set_queue(std::move(q));
+        health.set_quarantine(static_cast<std::int64_t>(s.quarantine_records));
+        last_queue_stats = std::move(s);
+      });
+    });
+  }
+  io::QueueStats last_queue_stats;
+
+  // --- periodic work ---------------------------------------------------------------------------
+
+  void schedule_tick() {
+    tick_timer.expires_after(std::chrono::seconds(1));
+    tick_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping) return;
+      on_tick();
+      schedule_tick();
+    });
+  }
+
+  void on_tick() {
+    const TimePoint now = Clock::now();
+    const auto steady = std::chrono::steady_clock::now();
+    ++ticks;
+    if (steady - last_stats >= std::chrono::seconds(2)) {
+      last_stats = steady;
+      request_queue_stats();
+      refresh_health(now);
+      write_status_file(now);
+    }
+    for (const auto& t : health.evaluate(now)) {
+      log::write(t.log_level(), "alarm", t.describe());
+      audit_event(t.audit_action(), health::alarm_name(t.id), "ok", t.audit_detail());
+    }
+    if (health.take_state_changed() && runner) runner->state_changed();
+    if (ticks % 3600 == 0) refresh_tls_dates(*current.config);
+
+    std::string line = health.status_line(now);
+    if (line != last_status_line) {
+      notifier.status(line);
+      last_status_line = std::move(line);
+    }
+    if (auto wd = notifier.watchdog_interval()) {
+      // A ping only while both the network loop (we are in it) and the storage thread are alive:
+      // a stuck thread means systemd restarts us.
+      const bool store_alive = steady - store->last_alive() < *wd;
+      if (store_alive && steady - last_watchdog >= *wd / 2) {
+        notifier.watchdog();
+        last_watchdog = steady;
+      } else if (!store_alive) {
+        log::error("xnoded", "the queue store thread has not turned for a watchdog interval: withholding the watchdog ping");
+      }
+    }
+  }
+
+  void write_status_file(TimePoint now) {
+    const std::string& path = current.config->health.status_file;
+    if (path.empty()) return;
+    json::Value doc = health.report_json(now);
+    json::Value node = json::Value::object();
+    node.set("pid", static_cast<long long>(::getpid()));
+    node.set("written_at", format_rfc3339(now));
+    node.set("config_path", config_path);
+    node.set("queue_path", current.config->queue.path);
+    node.set("audit_path", current.config->audit.path);
+    node.set("queue_file_bytes", static_cast<unsigned long long>(last_queue_stats.file_bytes));
+    json::Value intake = json::Value::array();
+    for (const auto& [name, rs] : sources) {
+      json::Value s = json::Value::object();
+      s.set("name", name);
+      s.set("driver", rs.config.driver);
+      s.set("resource", rs.config.resource);
+      if (rs.driver) {
+        auto st = rs.driver->status();
+        s.set("state", st.state);
+        s.set("records", static_cast<unsigned long long>(st.records));
+        s.set("files", static_cast<unsigned long long>(st.files));
+        s.set("last_error", st.last_error.empty() ? json::Value() : json::Value(st.last_error));
+        if (st.last_ok) s.set("last_ok", format_rfc3339(*st.last_ok));
+      }
+      auto c = pipeline->counters(name);
+      s.set("accepted", static_cast<unsigned long long>(c.accepted));
+      s.set("rejected", static_cast<unsigned long long>(c.rejected));
+      s.set("not_shared", static_cast<unsigned long long>(c.not_shared));
+      s.set("stripped_members", static_cast<unsigned long long>(c.stripped));
+      intake.push_back(std::move(s));
+    }
+    node.set("intake", std::move(intake));
+    json::Value streams = json::Value::array();
+    for (const auto& st : last_queue_stats.streams) {
+      json::Value s = json::Value::object();
+      s.set("stream", st.stream);
+      s.set("pending", static_cast<unsigned long long>(st.pending));
+      s.set("bytes", static_cast<unsigned long long>(st.bytes));
+      s.set("stored_bytes", static_cast<unsigned long long>(st.stored_bytes));
+      s.set("last_seq", static_cast<unsigned long long>(st.last_seq));
+      s.set("acked_through", static_cast<unsigned long long>(st.acked_through));
+      s.set("evicted", static_cast<unsigned long long>(st.evicted));
+      s.set("oldest", st.oldest ? json::Value(format_rfc3339(*st.oldest)) : json::Value());
+      const catalog::Resource* r = current.slice.find(st.stream);
+      s.set("shared", r ? r->shared() : true);
+      streams.push_back(std::move(s));
+    }
+    node.set("streams", std::move(streams));
+    doc.set("xnoded", std::move(node));
+    const std::string text = json::serialize(doc) + "\n";
+    ensure_parent_dir(path);
+    const std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << text;
+      if (!out) return;
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+  }
+
+  // --- signals: stop and reload ----------------------------------------------------------------
+
+  void on_signal(const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      reload();
+      signals.async_wait([this](const boost::system::error_code& e, int s) { on_signal(e, s); });
+      return;
+    }
+    log::notice("xnoded", std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+    stop();
+  }
+
+  void reload() {
+    notifier.reloading();
+    log::notice("config", "reloading " + config_path);
+    CheckedConfiguration next = check_configuration(config_path);
+    if (!next.ok()) {
+      std::string first = next.errors.empty() ? "invalid" : next.errors.front();
+      for (const auto& e : next.errors) log::error("config", e);
+      log::error("config", "reload refused: keeping configuration version " + std::to_string(current.version));
+      config_error = first;
+      health.set_config(current.version, current.sha256, first);
+      json::Value d = json::Value::object();
+      d.set("errors", static_cast<unsigned long long>(next.errors.size()));
+      d.set("first_error", first);
+      audit_event(std::string(audit::action::config_refused), config_path, "refused", std::move(d));
+      notifier.ready();
+      return;
+    }
+    const config::Config& old_cfg = *current.config;
+    const config::Config& cfg = *next.config;
+    std::string restart = restart_only_differences(old_cfg, cfg);
+    if (!restart.empty())
+      log::warning("config", "changes to " + restart + " take effect only after a restart of xnoded");
+    log::set_level(to_log_level(cfg.log.level));
+
+    // Sources: stop those removed or changed, start those added or changed.
+    std::set<std::string> wanted;
+    for (const auto& s : cfg.sources)
+      if (s.enabled) wanted.insert(s.name);
+    for (auto it = sources.begin(); it != sources.end();) {
+      const std::string name = it->first;
+      ++it;
+      const config::SourceConfig* ns = nullptr;
+      for (const auto& s : cfg.sources)
+        if (s.name == name) ns = &s;
+      if (!ns || !ns->enabled || !same_source(*ns, sources[name].config)) stop_source(name);
+    }
+    pipeline->bind(next.slice, cfg.sources);
+    bool catalog_changed = catalog::slice_sha256(next.slice) != catalog::slice_sha256(current.slice);
+    sync.set_local(next.slice);
+
+    try {
+      client->set_options(client_options(cfg));
+    } catch (const std::exception& e) {
+      log::error("config", std::string("new uplink settings not usable, keeping the old ones: ") + e.what());
+    }
+    refresh_tls_dates(cfg);
+
+    current = std::move(next);
+    config_error.reset();
+    health.set_config(current.version, current.sha256, std::nullopt);
+    for (const auto& s : current.config->sources)
+      if (s.enabled && !sources.count(s.name)) start_source(s);
+    if (catalog_changed) runner->catalog_changed();
+    runner->config_applied(current.version, current.sha256);
+    audit_event(std::string(audit::action::config_loaded), config_path, "ok", config_detail());
+    log::notice("config", "configuration version " + std::to_string(current.version) + " applied");
+    notifier.ready();
+  }
+
+  void stop() {
+    if (stopping) return;
+    stopping = true;
+    notifier.stopping();
+    tick_timer.cancel();
+    signals.cancel();
+    for (auto& [name, rs] : sources)
+      if (rs.driver) rs.driver->stop();
+    if (runner) runner->stop();
+    audit_event(std::string(audit::action::node_stopped), current.config->node.id, "ok", json::Value::object());
+    // close_notify to the platform, bounded: the loop ends when the client is closed.
+    client->close([this] { io.stop(); });
+    auto guard = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(3));
+    guard->async_wait([this, guard](const boost::system::error_code&) { io.stop(); });
+  }
+
+  void finish() {
+    sources.clear();
+    runner.reset();
+    client.reset();
+    if (store) store->close();
+    if (audit) audit->flush(std::chrono::seconds(5));
+    audit.reset();
+    log::notice("xnoded", "stopped");
+  }
+};
+
+Daemon::Daemon(std::string config_path) : m_impl(std::make_unique<Impl>(std::move(config_path))) {}
+Daemon::~Daemon() = default;
+
+int Daemon::run() {
+  int rc = m_impl->start();
+  if (rc != 0) {
+    m_impl->finish();
+    return rc;
+  }
+  m_impl->io.run();
+  m_impl->finish();
+  return 0;
+}
+
+}  // namespace xnode::app
