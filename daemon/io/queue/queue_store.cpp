@@ -9,8 +9,17 @@
 //   of intake) — the sources were told "stored" and will not resend them. The database is never
 //   corrupted by it. Use it only where the sources can replay.
 //
-// Threading. All SQLite work runs on the store's own thread; callers post work items through a
-// mutex + condition variable, and every callback runs on that thread.
+//   Acknowledgements are committed without their own fsync even under `full` (see
+//   do_acknowledge): a lost ack only means a resend that the platform counts as duplicates.
+//
+// Threading. Callers post work items through a mutex + condition variable. Every item first
+// passes a compression stage (two threads, order kept) that compresses the full chunks of large
+// submits while the store thread waits for the disk; all SQLite work then runs on the store's
+// own thread, and every callback runs on that thread.
+//
+// Group commit. The store thread puts all submits waiting — queued, still being compressed, or
+// arriving within `linger` — in one transaction (at most ~4 MiB of records), so the fsync is
+// shared: a spool file's batches in flight cost one fsync, not one each.
 //
 // Layout. Records are kept in chunks (chunk_codec.hpp): one row holds up to chunk_records
 // consecutive records of a stream, compressed. That keeps the bytes written per record small
@@ -672,18 +681,25 @@ class SqliteQueueStore final : public QueueStore {
       return std::string_view(p.text).substr(b, p.ends[to - 1] - b);
     };
 
-    if (s.tail_id != 0 && s.tail_count < m_options.chunk_records && s.tail_stored <= kAppendLimitStoredBytes &&
-        s.tail_first + s.tail_count == p.first_seq) {
-      const std::size_t take = std::min<std::size_t>(total, m_options.chunk_records - s.tail_count);
-      std::string text;
-      {
-        sqlite::Statement::Reset reset(m_select_chunk_data);
-        m_select_chunk_data.bind(1, s.tail_id);
-        XNODE_TRY(bool row, m_select_chunk_data.step());
-        if (!row) return Error("queue: chunk " + std::to_string(s.tail_id) + " vanished");
-        XNODE_TRY(auto old_text, chunk::decompress(m_select_chunk_data.column_blob(0), s.tail_raw));
-        text = std::move(old_text);
+    std::string text;  // the newest chunk's records, when the new ones can be appended to it
+    const bool appendable = s.tail_id != 0 && s.tail_count < m_options.chunk_records &&
+                            s.tail_stored <= kAppendLimitStoredBytes && s.tail_first + s.tail_count == p.first_seq;
+    if (appendable) {
+      sqlite::Statement::Reset reset(m_select_chunk_data);
+      m_select_chunk_data.bind(1, s.tail_id);
+      XNODE_TRY(bool row, m_select_chunk_data.step());
+      if (!row) return Error("queue: chunk " + std::to_string(s.tail_id) + " vanished");
+      auto old_text = chunk::decompress(m_select_chunk_data.column_blob(0), s.tail_raw);
+      if (old_text) {
+        text = std::move(*old_text);
+      } else {
+        // A damaged chunk must not stop intake: leave it as it is and start a new chunk.
+        log::error(kLog, "queue " + m_options.path + ": chunk " + std::to_string(s.tail_id) + " of stream " + name +
+                             ": " + old_text.error().message + "; not appending to it");
       }
+    }
+    if (appendable && !text.empty()) {
+      const std::size_t take = std::min<std::size_t>(total, m_options.chunk_records - s.tail_count);
       text += text_of(0, take);
       XNODE_TRY(auto blob, chunk::compress(text));
       const std::uint64_t raw = s.tail_raw + range_raw(0, take);

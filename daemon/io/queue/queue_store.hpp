@@ -9,7 +9,11 @@
 // - records are stored compactly: compressed chunks, many records a row (flash wear);
 // - when max_bytes is reached: on_full=block refuses new submits (SubmitStatus::queue_full; the
 //   source keeps its input and retries); on_full=drop_oldest evicts the oldest records and records
-//   the evicted seq range as a pending gap to declare to the platform;
+//   the evicted seq range as a pending gap to declare to the platform. max_bytes counts stored
+//   (compressed) bytes; under block a submit is admitted on an estimate of its compressed size, so
+//   the queue may pass max_bytes by about one submit; an empty queue admits any one submit;
+// - records taken in before the first reconcile_stream of a stream (a node that lost its state
+//   and meets the platform again) are renumbered after the platform's acked_through;
 // - an exclusive lock file (<path>.lock) makes a second daemon on the same state fail at once;
 //   an integrity check at open keeps a damaged file aside (<path>.damaged-<time>) and fails clearly.
 //
