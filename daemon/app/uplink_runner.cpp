@@ -57,6 +57,7 @@ struct UplinkRunner::State : std::enable_shared_from_this<UplinkRunner::State> {
   uplink::Session session;
   boost::asio::steady_timer timer;
   bool running = false;
+  bool stopping = false;
   bool draining = false;
   std::chrono::steady_clock::time_point last_gap_poll{};
   bool gap_poll_pending = false;
@@ -204,6 +205,8 @@ struct UplinkRunner::State : std::enable_shared_from_this<UplinkRunner::State> {
     if (h.kind == Kind::request_failed)
       g_failure_log.write(log::Level::warning, kLog, "request failed (" + std::string(error_class_name(h.error)) +
                                                         "): " + h.detail);
+    else if (h.kind == Kind::link_lost && stopping)
+      log::info(kLog, "link closed: " + h.detail);
     else if (h.kind == Kind::link_lost)
       log::warning(kLog, "link lost: " + h.detail);
     else if (h.kind == Kind::link_restored)
@@ -279,7 +282,8 @@ void UplinkRunner::start() {
 
 void UplinkRunner::stop() {
   if (!m_state->running) return;
-  m_state->session.link_down(State::now(), "stopping");
+  m_state->stopping = true;
+  m_state->session.link_down(State::now(), "the daemon stops");
   m_state->drain();
   m_state->running = false;
   m_state->timer.cancel();

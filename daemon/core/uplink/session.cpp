@@ -171,11 +171,13 @@ Session::StreamState& Session::stream(std::string_view code) {
 // --- events ----------------------------------------------------------------------------------
 
 void Session::link_up(TimePoint now) {
+  observe_time(now);
   m_link_up = true;
   pump(now);
 }
 
 void Session::link_down(TimePoint now, std::string_view cause) {
+  observe_time(now);
   m_link_up = false;
   if (m_inflight) request_failed(now, *m_inflight, std::nullopt);
   m_inflight.reset();  // its answer, if any, will be ignored
@@ -184,17 +186,22 @@ void Session::link_down(TimePoint now, std::string_view cause) {
 }
 
 void Session::tick(TimePoint now) {
-  if (m_armed && now >= *m_armed) m_armed.reset();
+  observe_time(now);
+  // The runner's timer fired, so nothing is armed any more (even if the wall clock says the
+  // time is not reached: update_timer arms again for what is still ahead).
+  m_armed.reset();
   pump(now);
 }
 
 void Session::queue_has_data(TimePoint now, std::string_view code, std::uint64_t last_seq) {
+  observe_time(now);
   StreamState& s = stream(code);
   s.last_seq = std::max(s.last_seq, last_seq);
   pump(now);
 }
 
 void Session::batch_loaded(TimePoint now, std::string_view code, std::uint64_t after_seq, Batch batch) {
+  observe_time(now);
   if (!m_loading || m_loading->stream != code || m_loading->after_seq != after_seq) return;  // stale
   m_loading.reset();
   clear_alarm(now, "queue_read_failed");
@@ -209,6 +216,7 @@ void Session::batch_loaded(TimePoint now, std::string_view code, std::uint64_t a
 }
 
 void Session::load_failed(TimePoint now, std::string_view code, std::string_view text) {
+  observe_time(now);
   if (m_loading && m_loading->stream == code) m_loading.reset();
   raise_alarm(now, "queue_read_failed", "reading stream " + std::string(code) + " from the queue failed: " +
                                             std::string(text));
@@ -218,6 +226,7 @@ void Session::load_failed(TimePoint now, std::string_view code, std::string_view
 }
 
 void Session::pending_gap(TimePoint now, Gap gap) {
+  observe_time(now);
   if (gap.to_seq < gap.from_seq) return;
   StreamState& s = stream(gap.stream);
   add_gap(s, PendingGap{gap.from_seq, gap.to_seq, std::move(gap.reason), true});
@@ -225,18 +234,24 @@ void Session::pending_gap(TimePoint now, Gap gap) {
 }
 
 void Session::catalog_changed(TimePoint now) {
+  observe_time(now);
   m_catalog_refused = false;
   pump(now);
 }
 
-void Session::audit_appended(TimePoint now) { pump(now); }
+void Session::audit_appended(TimePoint now) {
+  observe_time(now);
+  pump(now);
+}
 
 void Session::state_changed(TimePoint now) {
+  observe_time(now);
   m_next_health = now;
   pump(now);
 }
 
 void Session::config_applied(TimePoint now, std::int64_t version, std::string sha256) {
+  observe_time(now);
   m_config.config_version = version;
   m_config.config_sha256 = std::move(sha256);
   clear_alarm(now, "config_refused");
@@ -245,6 +260,7 @@ void Session::config_applied(TimePoint now, std::int64_t version, std::string sh
 }
 
 void Session::config_rejected(TimePoint now, std::int64_t version, std::string_view error) {
+  observe_time(now);
   m_config_refused_version = std::max(m_config_refused_version, version);
   json::Value detail = json::Value::object();
   detail.set("error", std::string(error));
@@ -255,6 +271,7 @@ void Session::config_rejected(TimePoint now, std::int64_t version, std::string_v
 }
 
 void Session::transport_error(TimePoint now, std::uint64_t request_id, ErrorClass error, std::string_view text) {
+  observe_time(now);
   if (!m_inflight || m_inflight->id != request_id) return;
   InFlight req = std::move(*m_inflight);
   m_inflight.reset();
@@ -267,6 +284,7 @@ void Session::transport_error(TimePoint now, std::uint64_t request_id, ErrorClas
 
 void Session::response(TimePoint now, std::uint64_t request_id, int status, const Headers& headers,
                        std::string_view raw) {
+  observe_time(now);
   if (!m_inflight || m_inflight->id != request_id) return;
   InFlight req = std::move(*m_inflight);
   m_inflight.reset();
@@ -293,6 +311,25 @@ void Session::response(TimePoint now, std::uint64_t request_id, int status, cons
     }
   }
   pump(now);
+}
+
+// The session schedules on the wall clock it is given. A gateway box without a battery-backed
+// clock may see it step back (NTP after boot): shift every scheduled time by the step, or a
+// back-off of seconds would become an hour. A step forward only makes things due early.
+void Session::observe_time(TimePoint now) {
+  if (m_last_now && now + Seconds(1) < *m_last_now) {
+    const auto step = *m_last_now - now;
+    auto shift = [&](std::optional<TimePoint>& t) {
+      if (t) *t -= step;
+    };
+    shift(m_not_before);
+    shift(m_next_health);
+    shift(m_outage_start);
+    for (auto& st : m_streams) shift(st.hold_until);
+    if (m_inflight) m_inflight->sent_at -= step;
+    m_armed.reset();
+  }
+  m_last_now = now;
 }
 
 // --- answers ---------------------------------------------------------------------------------

@@ -159,6 +159,7 @@ class Session {
     std::shared_ptr<const std::string> body;  // batch.body moved here once
   };
 
+  void observe_time(TimePoint now);
   StreamState& stream(std::string_view code);
   StreamState* find_stream(std::string_view code);
   void emit(Action a) { m_actions.push_back(std::move(a)); }
@@ -233,6 +234,7 @@ class Session {
   bool m_hello_done = false;
   std::optional<TimePoint> m_not_before;
   std::optional<TimePoint> m_armed;
+  std::optional<TimePoint> m_last_now;
   std::optional<TimePoint> m_outage_start;
   std::string m_outage_cause;
 

@@ -349,6 +349,32 @@ TEST_CASE("network errors: exponential back-off with full jitter, capped, reset 
   CHECK(h.session->link_established());  // a 5xx is an answer: no hello needed
 }
 
+TEST_CASE("a wall clock stepping back does not stretch a back-off") {
+  Harness h;
+  h.queue.add(kS, 10);
+  h.start();
+  h.jitter = {0.999999};
+  h.session->transport_error(h.now, h.last().request_id, ErrorClass::connect, "connection refused");
+  h.drain();
+  REQUIRE(h.session->not_before().has_value());
+  const Millis wait = std::chrono::duration_cast<Millis>(*h.session->not_before() - h.now);
+  CHECK(wait == Millis(250));
+  // NTP steps the clock back by an hour while the node waits; the runner's timer fires on time.
+  // The session cannot tell the step from the time that passed, so the wait may at worst
+  // start over — but it is not stretched by the hour.
+  h.now -= std::chrono::hours(1);
+  h.advance(wait);
+  h.tick();
+  REQUIRE(h.session->not_before().has_value());
+  CHECK(*h.session->not_before() - h.now <= wait);
+  REQUIRE(!h.all<ArmTimer>().empty());
+  CHECK(h.all<ArmTimer>().back().at == *h.session->not_before());
+  h.advance(wait);
+  h.tick();
+  CHECK(h.sent() == 2);
+  CHECK(h.last().kind == RequestKind::hello);
+}
+
 TEST_CASE("Backoff: bounds of full jitter and the cap") {
   std::deque<double> draws;
   Backoff b(Millis(100), Millis(1000), [&] {
