@@ -708,6 +708,7 @@ void Session::on_audit(TimePoint now, const InFlight& req, const Answer& a) {
       m_audit_acked = *acked;
       m_audit->acknowledged(*acked);
     }
+    m_audit_pending_since.reset();
     clear_alarm(now, "audit_chain_broken");
     return;
   }
@@ -1045,7 +1046,13 @@ void Session::pump(TimePoint now) {
     if (m_health && m_next_health && now >= *m_next_health) return send_health(now);
     if (m_config_fetch_wanted) return send_config_fetch(now);
     if (send_sendable_gap(now)) return;
-    if (m_audit_turn && send_audit(now)) {
+    if (m_audit && !m_audit_stopped && m_audit->has_events_after(m_audit_acked)) {
+      if (!m_audit_pending_since) m_audit_pending_since = now;
+    } else {
+      m_audit_pending_since.reset();
+    }
+    const bool audit_due = m_audit_pending_since && now - *m_audit_pending_since >= m_config.audit_linger;
+    if (m_audit_turn && audit_due && send_audit(now)) {
       m_audit_turn = false;
       return;
     }

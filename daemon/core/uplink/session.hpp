@@ -13,7 +13,8 @@
 // connection gives no gain from more without pipelining), plus ONE batch read ahead from the
 // queue while it is in flight, so the store thread's read overlaps the network round trip.
 // Fairness: each stream with data gets one batch a turn, in a fixed rotation; audit shipping
-// takes a turn between data batches; health reports and gap declarations go first when due.
+// takes a turn between data batches once its events have waited audit_linger (at once when
+// there is no data); health reports and gap declarations go first when due.
 //
 // Answers (§2): 200 batch → Acknowledge through acked_through, Quarantine for each `rejected`,
 // Alarm seq_reuse when mismatches > 0. 409 gap → resend from expected_seq, or declare the gap when
@@ -52,6 +53,9 @@ struct SessionConfig {
   std::size_t max_batch_records = 5000;
   std::size_t max_batch_bytes = 4u << 20;  // upper bound; hello's max_batch_bytes lowers it
   std::size_t max_audit_events = 500;
+  // While data flows, audit events wait this long to travel together (every acknowledged batch
+  // writes one; shipping each alone would double the requests). An idle link ships at once.
+  Millis audit_linger{5000};
   Millis backoff_initial{250};
   Millis backoff_cap{10000};               // issue #3: at most 10 s by default
   Millis forbidden_backoff{10 * 60 * 1000};  // after 403
@@ -250,6 +254,7 @@ class Session {
   std::int64_t m_config_refused_version = 0;
   std::uint64_t m_audit_acked = 0;
   bool m_audit_stopped = false;  // chain broken beyond repair
+  std::optional<TimePoint> m_audit_pending_since;  // events waiting to ship since
 
   Seconds m_heartbeat;
   std::size_t m_max_batch_bytes;

@@ -673,7 +673,9 @@ struct MemoryAudit : AuditHook {
 TEST_CASE("audit shipping takes turns with data and repairs a broken chain when it can") {
   MemoryAudit audit;
   audit.last = 3;
-  Harness h(Harness::default_config(), nullptr, nullptr, &audit);
+  auto c = Harness::default_config();
+  c.audit_linger = Millis(0);
+  Harness h(c, nullptr, nullptr, &audit);
   h.queue.add(kS, 3000);
   h.start();
   h.answer_hello({{kS, 0}});
@@ -715,6 +717,38 @@ TEST_CASE("audit shipping takes turns with data and repairs a broken chain when 
   h.drain();
   for (int i = 0; i < 5 && h.last().kind == RequestKind::batch; ++i) h.ack_batch();
   for (std::size_t i = at_alarm; i < h.sends.size(); ++i) CHECK(h.sends[i].kind != RequestKind::audit);
+}
+
+TEST_CASE("while data flows, audit events linger and travel together; an idle link ships them at once") {
+  MemoryAudit audit;
+  auto c = Harness::default_config();
+  c.audit_linger = Seconds(5);
+  Harness h(c, nullptr, nullptr, &audit);
+  h.queue.add(kS, 5000);
+  h.start();
+  h.answer_hello({{kS, 0}});
+  int audit_requests = 0;
+  for (int i = 0; i < 49; ++i) {
+    REQUIRE(h.last().kind == RequestKind::batch);
+    audit.last += 1;  // each acknowledged batch writes an audit event
+    h.advance(Millis(200));
+    h.ack_batch();
+    if (h.last().kind == RequestKind::audit) {
+      ++audit_requests;
+      h.answer(200, "{\"acked_through\":" + std::to_string(audit.last) + "}");
+    }
+  }
+  // 49 batches over ~10 s: audit went about every 5 s, not after every batch.
+  CHECK(audit_requests >= 1);
+  CHECK(audit_requests <= 3);
+  // The data is done: the last events ship without waiting.
+  h.ack_batch();
+  audit.last += 1;
+  h.session->audit_appended(h.now);
+  h.drain();
+  REQUIRE(h.last().kind == RequestKind::audit);
+  h.answer(200, "{\"acked_through\":" + std::to_string(audit.last) + "}");
+  CHECK(audit.acked == audit.last);
 }
 
 TEST_CASE("a queue read is overlapped with the batch in flight (read-ahead)") {
