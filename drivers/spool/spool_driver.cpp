@@ -28,6 +28,10 @@ constexpr std::chrono::milliseconds kBackoffMin = 100ms;
 constexpr std::chrono::milliseconds kBackoffMax = 5s;
 constexpr std::chrono::milliseconds kFailureBackoffMin = 1s;
 constexpr const char* kDone = "done";
+// After a refusal, batches go one at a time until this many in a row were accepted: a queue at its
+// limit may refuse one batch and accept the next (after an acknowledgement freed space), which
+// would queue records out of file order. One at a time, that cannot happen.
+constexpr std::size_t kCautiousBatches = 8;
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -90,7 +94,13 @@ struct SpoolDriver::FileJob {
   std::vector<DecodedRecord> decoded;
   std::size_t next = 0;
   bool eof = false;            // the decoder has seen the end of the file
-  bool final_submitted = false;
+  bool final_prepared = false;  // the batch with the "done" mark is prepared (or sent)
+  // The next batch, decoded while the previous ones are being committed (decode-ahead).
+  struct Prepared {
+    SourceBatch batch;
+    InFlight flight;
+  };
+  std::optional<Prepared> prepared;
   bool done_committed = false;  // the "done" mark is durable: delete/move the file
   bool refused = false;         // a batch was refused: rewind once nothing is pending
   std::string failure;          // unreadable: move to failed/ once nothing is pending
@@ -240,8 +250,11 @@ bool SpoolDriver::work_ready(SteadyTime now) const {
   if (!m_job) return !m_pending.empty();
   if (m_job->done_committed) return true;
   if (m_job->refused || !m_job->failure.empty()) return !m_job->awaiting_answers();
-  return !m_job->final_submitted && m_job->in_flight.size() < m_settings.max_in_flight;
+  if (!m_job->prepared) return !m_job->final_prepared;  // decode ahead
+  return m_job->in_flight.size() < window();
 }
+
+std::size_t SpoolDriver::window() const { return m_cautious_batches > 0 ? 1 : m_settings.max_in_flight; }
 
 bool SpoolDriver::read_marks() {
   struct Shared {
@@ -376,6 +389,7 @@ void SpoolDriver::handle_completions() {
     if (result.status == io::SubmitStatus::ok) {
       it->outcome = FileJob::Outcome::ok;
       m_backoff = 0ms;
+      if (m_cautious_batches > 0) --m_cautious_batches;
       if (m_sticky_error && m_watch >= 0) m_sticky_error = false;
       std::lock_guard lock(m_status_mutex);
       m_status.records += it->records;
@@ -384,6 +398,7 @@ void SpoolDriver::handle_completions() {
     } else {
       it->outcome = FileJob::Outcome::refused;
       m_job->refused = true;
+      m_cautious_batches = kCautiousBatches;
       const bool full = result.status == io::SubmitStatus::queue_full;
       auto floor = full ? kBackoffMin : kFailureBackoffMin;
       m_backoff = std::clamp(m_backoff * 2, floor, kBackoffMax);
@@ -429,13 +444,16 @@ void SpoolDriver::pump_job() {
       return;
     }
   }
-  while (!job.final_submitted && job.failure.empty() && !job.refused &&
-         job.in_flight.size() < m_settings.max_in_flight && !m_stop) {
-    if (!submit_next_batch()) break;
+  while (job.failure.empty() && !job.refused && !m_stop) {
+    if (!job.prepared && !job.final_prepared && !prepare_batch()) break;
+    if (!job.prepared || job.in_flight.size() >= window()) break;
+    send_prepared();
     // A completion may have arrived inline (or the queue may already be full): look at it first.
     handle_completions();
     if (!m_job || job.refused) break;
   }
+  // The window is full: decode the next batch while the queue commits.
+  if (m_job && !m_stop && job.failure.empty() && !job.refused && !job.prepared && !job.final_prepared) prepare_batch();
   if (m_job && m_job->done_committed) finish_job();
 }
 
@@ -464,7 +482,7 @@ bool SpoolDriver::read_more() {
   return true;
 }
 
-bool SpoolDriver::submit_next_batch() {
+bool SpoolDriver::prepare_batch() {
   FileJob& job = *m_job;
   SourceBatch batch;
   batch.source = m_source;
@@ -510,12 +528,19 @@ bool SpoolDriver::submit_next_batch() {
   flight.records = batch.records.size();
   flight.quarantined = batch.quarantine.size();
   job.read_through = end;
-  if (final) job.final_submitted = true;
-  // Registered before submit(): the completion may run inline.
-  flight.id = m_next_id;
-  job.in_flight.push_back(flight);
-  submit(std::move(batch));
+  if (final) job.final_prepared = true;
+  job.prepared.emplace(FileJob::Prepared{std::move(batch), flight});
   return true;
+}
+
+void SpoolDriver::send_prepared() {
+  FileJob& job = *m_job;
+  FileJob::Prepared prepared = std::move(*job.prepared);
+  job.prepared.reset();
+  // Registered before submit(): the completion may run inline.
+  prepared.flight.id = m_next_id;
+  job.in_flight.push_back(prepared.flight);
+  submit(std::move(prepared.batch));
 }
 
 void SpoolDriver::rewind_job() {
@@ -534,7 +559,8 @@ void SpoolDriver::rewind_job() {
                           ": the queue refused a batch but accepted a later one; the refused records are queued after it");
   job.in_flight.clear();
   job.refused = false;
-  job.final_submitted = false;
+  job.final_prepared = false;
+  job.prepared.reset();
   job.decoded.clear();
   job.next = 0;
   job.eof = false;

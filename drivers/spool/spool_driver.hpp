@@ -16,7 +16,13 @@
 //
 // Threading: the driver runs on its own thread (poll on inotify + an eventfd); sink completions
 // may run on any thread and only queue a note and wake it. Up to max_in_flight batches of a file
-// are in flight at once (pipelining).
+// are in flight at once (pipelining), and the next batch is decoded while they commit. After the
+// queue refused a batch, batches go one at a time until 8 in a row were accepted.
+// Known limit: at the moment the queue first fills, it may refuse batch k and accept k+1 (space
+// freed by an acknowledgement in between). Nothing is lost or duplicated — k+1's byte range is
+// skipped when k is sent again — but k's records are queued after k+1's, and a crash before k is
+// durable loses k (the mark already names k+1's end). Closing this needs the queue to refuse the
+// later batches of a source once it refused one (see docs/spool.md).
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -64,7 +70,8 @@ class SpoolDriver final : public Driver {
   void handle_completions();
   void open_next_file();
   void pump_job();
-  bool submit_next_batch();
+  bool prepare_batch();
+  void send_prepared();
   bool read_more();
   void rewind_job();
   void finish_job();
@@ -72,6 +79,7 @@ class SpoolDriver final : public Driver {
   void submit_marks_only(std::vector<io::SourceMark> marks);
   std::uint64_t submit(SourceBatch batch);
   bool work_ready(SteadyTime now) const;
+  std::size_t window() const;
   void refresh_state();
   void set_error(std::string error, bool sticky);
 
@@ -106,6 +114,7 @@ class SpoolDriver final : public Driver {
   SteadyTime m_blocked_until{};
   std::chrono::milliseconds m_backoff{0};
   bool m_sticky_error = false;
+  std::size_t m_cautious_batches = 0;
   std::vector<char> m_read_buffer;
 };
 
