@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "app/configuration.hpp"
-#include "app/hooks.hpp"
+#include "app/uplink_hooks.hpp"
 #include "app/intake_pipeline.hpp"
 #include "app/uplink_runner.hpp"
 #include "core/audit/actions.hpp"
@@ -50,19 +50,6 @@ log::Level to_log_level(config::LogLevel l) {
     case config::LogLevel::debug: return log::Level::debug;
   }
   return log::Level::info;
-}
-
-health::ErrorClass to_health_error(uplink::ErrorClass e) {
-  switch (e) {
-    case uplink::ErrorClass::dns: return health::ErrorClass::dns;
-    case uplink::ErrorClass::connect: return health::ErrorClass::connect;
-    case uplink::ErrorClass::tls: return health::ErrorClass::tls;
-    case uplink::ErrorClass::timeout: return health::ErrorClass::timeout;
-    case uplink::ErrorClass::http_4xx: return health::ErrorClass::http_4xx;
-    case uplink::ErrorClass::http_5xx:
-    case uplink::ErrorClass::protocol: return health::ErrorClass::http_5xx;
-  }
-  return health::ErrorClass::connect;
 }
 
 void ensure_parent_dir(const std::string& path) {
@@ -119,9 +106,9 @@ struct Daemon::Impl {
   std::unique_ptr<IntakePipeline> pipeline;
   health::HealthModel health;
   catalog::CatalogSync sync;
-  std::unique_ptr<CatalogHookAdapter> catalog_hook;
-  std::unique_ptr<HealthHookAdapter> health_hook;
-  std::unique_ptr<AuditHookAdapter> audit_hook;
+  std::unique_ptr<CatalogSyncHook> catalog_hook;
+  std::unique_ptr<HealthModelHook> health_hook;
+  std::unique_ptr<AuditStoreHook> audit_hook;
   std::unique_ptr<https::HttpsClient> client;
   std::unique_ptr<UplinkRunner> runner;
 
@@ -331,14 +318,9 @@ struct Daemon::Impl {
 
   void start_uplink(const config::Config& cfg) {
     client = std::make_unique<https::HttpsClient>(io.get_executor(), client_options(cfg));
-    catalog_hook = std::make_unique<CatalogHookAdapter>(
-        sync, health,
-        [this](std::string action, std::string object, std::string result, json::Value detail) {
-          audit_event(std::move(action), std::move(object), std::move(result), std::move(detail));
-        },
-        [this](const catalog::CatalogSync::Confirmed& c) { persist_confirmed(c); });
-    health_hook = std::make_unique<HealthHookAdapter>(health, [this](TimePoint now) { refresh_health(now); });
-    audit_hook = std::make_unique<AuditHookAdapter>(*audit);
+    catalog_hook = std::make_unique<CatalogSyncHook>(sync, [this](const catalog::CatalogSyncEvent& ev) { on_catalog_event(ev); });
+    health_hook = std::make_unique<HealthModelHook>(health);
+    audit_hook = std::make_unique<AuditStoreHook>(*audit);
 
     UplinkRunnerOptions o;
     o.session = session_config(cfg);
@@ -402,17 +384,10 @@ struct Daemon::Impl {
   }
 
   void on_uplink_alarm(const uplink::Alarm& a) {
-    const TimePoint now = Clock::now();
-    if (a.id == "platform_forbidden") {
-      if (a.raised) health.platform_forbidden(now, a.text);
-      else health.platform_accepted(now);
-    } else if (a.id == "catalog_refused") {
-      if (a.raised) health.catalog_refused(a.text);
-      else health.catalog_accepted();
-    } else if (a.id == "audit_chain_broken") {
-      health.set_audit_chain_broken(a.raised ? std::optional<std::string>(a.text) : std::nullopt);
-    } else {
-      // seq_reuse and other session alarms: a defect to look at now; logged and audited.
+    feed_health(health, a, Clock::now());
+    if (a.id != "platform_forbidden" && a.id != "catalog_refused" && a.id != "audit_chain_broken") {
+      // seq_reuse and the session's other alarms are not tracked by the health model: a defect to
+      // look at now, so logged loudly and audited.
       (a.raised ? log::error : log::notice)("uplink", std::string("alarm ") + (a.raised ? "raised" : "cleared") + ": " +
                                                           a.id + ": " + a.text);
       json::Value d = json::Value::object();
@@ -421,20 +396,70 @@ struct Daemon::Impl {
     }
   }
 
+  static json::Value codes_json(const std::vector<std::string>& codes) {
+    json::Value arr = json::Value::array();
+    for (const auto& c : codes) arr.push_back(c);
+    return arr;
+  }
+
+  // What a catalog answer meant: audit trail, log, and the confirmed version kept across restarts.
+  void on_catalog_event(const catalog::CatalogSyncEvent& ev) {
+    using K = catalog::CatalogSyncEvent::Kind;
+    json::Value d = json::Value::object();
+    switch (ev.kind) {
+      case K::stored:
+        d.set("version", static_cast<long long>(ev.version));
+        audit_event(std::string(audit::action::catalog_synced), "catalog", "ok", std::move(d));
+        health.catalog_accepted();
+        log::notice("catalog", "platform holds the department's slice at version " + std::to_string(ev.version));
+        if (sync.confirmed()) persist_confirmed(*sync.confirmed());
+        break;
+      case K::conflict:
+        d.set("message", ev.message);
+        audit_event(std::string(audit::action::catalog_conflict), "catalog", "conflict", std::move(d));
+        log::warning("catalog", "version conflict: fetching the platform's copy to re-base (" + ev.message + ")");
+        break;
+      case K::reconciled:
+        d.set("only_local", codes_json(ev.drift.only_local));
+        d.set("only_platform", codes_json(ev.drift.only_platform));
+        d.set("changed", codes_json(ev.drift.changed));
+        d.set("platform_version", static_cast<long long>(ev.version));
+        audit_event(std::string(audit::action::catalog_conflict), "catalog", "reconciled", std::move(d));
+        if (!ev.drift.empty())
+          log::warning("catalog", "the platform's copy had drifted from the department's files; sending the files' slice again");
+        break;
+      case K::rejected: {
+        json::Value problems = json::Value::array();
+        std::string text;
+        for (const auto& p : ev.problems) {
+          json::Value o = json::Value::object();
+          o.set("code", p.code);
+          o.set("field", p.field);
+          o.set("reason", p.reason);
+          problems.push_back(std::move(o));
+          if (text.size() < 400) text += (text.empty() ? "" : "; ") + p.to_string();
+        }
+        d.set("problems", std::move(problems));
+        d.set("message", ev.message);
+        audit_event(std::string(audit::action::catalog_refused), "catalog", "refused", std::move(d));
+        log::error("catalog", "the platform refused the catalog slice: " + (text.empty() ? ev.message : text));
+        break;
+      }
+      case K::failed:
+        break;
+    }
+  }
+
   void on_health_sample(const uplink::HealthSample& h) {
     using K = uplink::HealthSample::Kind;
+    // link_restored is fed below with the TLS handshake time the sample lacks.
+    if (h.kind != K::link_restored) feed_health(health, h);
     switch (h.kind) {
       case K::request_ok:
-        health.request_completed(h.at, h.rtt);
-        health.platform_accepted(h.at);
-        break;
       case K::request_failed:
-        if (h.rtt.count() > 0) health.request_completed(h.at, h.rtt);
-        health.error(h.at, to_health_error(h.error));
+      case K::clock_offset:
         break;
       case K::link_lost: {
-        health.error(h.at, to_health_error(h.error));
-        health.link_down(h.at, std::string(uplink::error_class_name(h.error)) + ": " + h.detail);
         json::Value d = json::Value::object();
         d.set("cause", h.detail);
         d.set("class", uplink::error_class_name(h.error));
@@ -456,9 +481,6 @@ struct Daemon::Impl {
         audit_event(std::string(audit::action::link_up), stats.endpoint, "ok", std::move(d));
         break;
       }
-      case K::clock_offset:
-        health.hello_answered(h.at, h.at, h.at + h.clock_offset);
-        break;
     }
   }
 
