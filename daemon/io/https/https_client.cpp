@@ -10,6 +10,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -219,7 +220,17 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     const std::string hop_text = m_parsed.proxy ? "proxy " + hop.text() : endpoint.text();
     error_code ec;
     tcp::resolver resolver(m_ex);
+    // getaddrinfo has no timeout of its own: the connect timeout covers resolving too.
+    net::steady_timer resolve_deadline(m_ex, m_options.connect_timeout);
+    bool resolve_timed_out = false;
+    resolve_deadline.async_wait([&resolver, &resolve_timed_out](error_code wait_ec) {
+      if (wait_ec) return;
+      resolve_timed_out = true;
+      resolver.cancel();
+    });
     auto results = co_await resolver.async_resolve(hop.host, std::to_string(hop.port), awaitable_ec(ec));
+    resolve_deadline.cancel();
+    if (resolve_timed_out) ec = beast::error::timeout;
     if (ec) co_return failed(ErrorClass::dns, "resolving " + hop_text, ec);
 
     beast::tcp_stream tcp_stream(m_ex);

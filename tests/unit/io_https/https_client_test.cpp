@@ -127,8 +127,10 @@ struct TestServer {
     beast::flat_buffer buffer;
     for (;;) {
       error_code ec;
-      http::request<http::string_body> req;
-      co_await http::async_read(stream, buffer, req, ec_token(ec));
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(64 * 1024 * 1024);
+      co_await http::async_read(stream, buffer, parser, ec_token(ec));
+      http::request<http::string_body> req = parser.release();
       if (ec == http::error::end_of_stream || ec == net::error::eof) {
         saw_clean_close = true;
         co_return;
@@ -452,6 +454,19 @@ TEST_SUITE("io::HttpsClient") {
     CHECK(!*r.ec);
     CHECK(server.last_content_encoding == "gzip");
     CHECK(r.response.body == std::string(10000, 'a') + "{\"k\":1}\n");
+  }
+
+  TEST_CASE("large bodies cross many TLS records both ways") {
+    net::io_context io;
+    TestServer server(io, server_tls());
+    HttpsClient client(io.get_executor(), options_for({server.url()}));
+    std::string big;
+    for (int i = 0; big.size() < 3 * 1024 * 1024; ++i) big += "{\"seq\":" + std::to_string(i) + ",\"op\":\"upsert\"}\n";
+    auto r = run_request(io, client, post(big));
+    REQUIRE(r.ec.has_value());
+    REQUIRE_MESSAGE(!*r.ec, r.response.error_detail);
+    CHECK(r.response.body.size() == big.size());
+    CHECK(r.response.body == big);
   }
 
   TEST_CASE("CONNECT proxy: TLS end-to-end through the tunnel; a refusing proxy is a connect error") {
