@@ -147,7 +147,20 @@ PlatformService::StreamState& PlatformService::stream(const std::string& node_id
 
 Response PlatformService::handle(const Request& request, TimePoint now) {
   try {
-    return route(request, now);
+    Response r = route(request, now);
+    if (r.status >= 400) {
+      // Refusals are what an operator looks for first when a node does not deliver.
+      static log::RateLimit limit(20, std::chrono::seconds(10));
+      auto body = json::parse(r.body);
+      limit.write(log::Level::notice, "platform",
+                  (request.peer_cn.empty() ? std::string("?") : request.peer_cn) + ": " + request.method + " " +
+                      request.target + " -> " + std::to_string(r.status) + " " +
+                      (body ? body->get_string("error") + ": " + body->get_string("message") : std::string()));
+    } else if (log::enabled(log::Level::debug)) {
+      log::debug("platform", request.peer_cn + ": " + request.method + " " + request.target + " -> " +
+                                 std::to_string(r.status) + " " + r.body.substr(0, 200));
+    }
+    return r;
   } catch (const std::exception& e) {
     static log::RateLimit limit(5, std::chrono::seconds(10));
     limit.write(log::Level::error, "platform", std::string("internal error on ") + request.method + " " +
