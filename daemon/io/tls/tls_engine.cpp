@@ -217,11 +217,13 @@ TlsEngine::Result TlsEngine::read(boost::asio::mutable_buffer out) {
   if (ret > 0) return {Want::done, {}, static_cast<std::size_t>(ret)};
   if (ret == MBEDTLS_ERR_SSL_WANT_READ) return {Want::input, {}, 0};
   if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) return {Want::output_retry, {}, 0};
-  if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+  if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
     m_peer_closed = true;
     return {Want::done, boost::asio::error::eof, 0};
   }
-  if (ret == MBEDTLS_ERR_SSL_CONN_EOF) return {Want::done, TlsErrc::stream_truncated, 0};
+  // mbedtls_ssl_read returns 0 when the transport ended without close_notify: a truncation an
+  // attacker can cause, so it is not reported as a clean end of stream.
+  if (ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF) return {Want::done, TlsErrc::stream_truncated, 0};
   return {Want::done, make_mbedtls_error(ret), 0};
 }
 
