@@ -131,3 +131,28 @@ TEST_SUITE("io::sqlite") {
     CHECK(*db->user_version() == 2);
   }
 }
+
+#include "io/sqlite/write_counter.hpp"
+
+TEST_SUITE("io::sqlite") {
+  TEST_CASE("the write counter sees every byte written through SQLite, WAL included") {
+    REQUIRE(install_write_counter());
+    TempDir dir;
+    auto db = Database::open(dir.file("w.db"), OpenMode::read_write_create);
+    REQUIRE(db.ok());
+    REQUIRE(db->exec("PRAGMA journal_mode=WAL").ok());
+    REQUIRE(db->exec("CREATE TABLE t(b BLOB)").ok());
+    const std::uint64_t before = bytes_written();
+    auto insert = db->prepare("INSERT INTO t VALUES(randomblob(100000))");
+    REQUIRE(insert.ok());
+    REQUIRE(insert->run().ok());
+    const std::uint64_t after_insert = bytes_written();
+    CHECK(after_insert - before >= 100000);  // the WAL frames
+    CHECK(after_insert - before < 130000);
+    REQUIRE(db->exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+    CHECK(bytes_written() - after_insert >= 100000);  // copied into the database file
+    auto n = db->query_int("SELECT length(b) FROM t");
+    REQUIRE(n.ok());
+    CHECK(*n == 100000);
+  }
+}
