@@ -33,6 +33,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdint>
 #include <ctime>
 #include <deque>
 #include <map>
@@ -588,8 +589,7 @@ class SqliteQueueStore final : public QueueStore {
         // prechunks(stream) × chunk_records of them, in order.
         std::map<std::string_view, std::pair<std::size_t, std::size_t>> pre;  // stream → (first prechunk, records covered)
         for (std::size_t c = 0; c < group[i].prechunks.size(); ++c) {
-          auto [it, fresh] = pre.try_emplace(group[i].prechunks[c].stream, c, 0);
-          it->second.second += m_options.chunk_records;
+          pre.try_emplace(group[i].prechunks[c].stream, c, 0).first->second.second += m_options.chunk_records;
         }
         std::map<std::string_view, std::size_t> seen;
         for (const QueuedRecord& r : b.records) {
@@ -651,8 +651,9 @@ class SqliteQueueStore final : public QueueStore {
       log::error(kLog, "storing " + std::to_string(group.size()) + " submit(s) failed: " + outcome.error().message);
       failure(outcome.error().message);
       reload_after_failure();
+    } else {
+      ++m_transactions;
     }
-    ++m_transactions;
     for (std::size_t i = 0; i < group.size(); ++i) {
       if (group[i].submit_done) group[i].submit_done(std::move(results[i]));
     }
