@@ -505,6 +505,56 @@ TEST_SUITE("io::HttpsClient") {
     CHECK(r.response.body == "plain");
   }
 
+  TEST_CASE("set_options: new endpoints take effect from the next connection") {
+    net::io_context io;
+    TestServer first(io, server_tls());
+    TestServer second(io, server_tls());
+    HttpsClient client(io.get_executor(), options_for({first.url()}));
+    auto r1 = run_request(io, client, post("1"));
+    REQUIRE(r1.ec.has_value());
+    CHECK(!*r1.ec);
+    client.set_options(options_for({second.url()}));
+    auto r2 = run_request(io, client, post("2"));  // still on the open connection
+    REQUIRE(r2.ec.has_value());
+    CHECK(!*r2.ec);
+    CHECK(first.requests == 2);
+    client.close();
+    auto r3 = run_request(io, client, post("3"));
+    REQUIRE(r3.ec.has_value());
+    CHECK(!*r3.ec);
+    CHECK(second.requests == 1);
+    CHECK(client.stats().endpoint == second.url());
+  }
+
+  TEST_CASE("figures: handshake time and keep-alive request rate on loopback (printed, not asserted)") {
+    net::io_context io;
+    TestServer server(io, server_tls());
+    HttpsClient client(io.get_executor(), options_for({server.url()}));
+    auto r = run_request(io, client, post("x"));
+    REQUIRE(r.ec.has_value());
+    auto full = client.stats().last_handshake;
+    client.close();
+    r = run_request(io, client, post("x"));
+    auto resumed = client.stats().last_handshake;
+    CHECK(client.stats().last_session_resumed);
+    const int n = 2000;
+    int done = 0;
+    std::function<void()> next = [&] {
+      client.async_request(post(R"({"seq":1,"op":"upsert"})"), [&](error_code ec, Response) {
+        REQUIRE(!ec);
+        if (++done < n) next();
+      });
+    };
+    auto t0 = std::chrono::steady_clock::now();
+    next();
+    io.restart();
+    for (int i = 0; i < 3000 && done < n; ++i) io.run_for(10ms);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(done == n);
+    MESSAGE("full handshake ms: " << full.count() << ", resumed handshake ms: " << resumed.count()
+                                  << ", sequential keep-alive requests/s: " << static_cast<long>(n / seconds));
+  }
+
   TEST_CASE("bad options are start-up errors") {
     net::io_context io;
     ClientOptions o;
