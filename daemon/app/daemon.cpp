@@ -455,8 +455,15 @@ struct Daemon::Impl {
     // link_restored is fed below with the TLS handshake time the sample lacks.
     if (h.kind != K::link_restored) feed_health(health, h);
     switch (h.kind) {
-      case K::request_ok:
       case K::request_failed:
+        // While the link is down, each failed attempt says why it stays down (the operator reads
+        // "connect: connection refused", not "not connected yet").
+        if (health.link_state() == health::LinkState::down &&
+            (h.error == uplink::ErrorClass::dns || h.error == uplink::ErrorClass::connect ||
+             h.error == uplink::ErrorClass::tls || h.error == uplink::ErrorClass::timeout))
+          health.link_down(h.at, std::string(uplink::error_class_name(h.error)) + ": " + h.detail);
+        break;
+      case K::request_ok:
       case K::clock_offset:
         break;
       case K::link_lost: {

@@ -16,26 +16,41 @@ env = Env("crash-intake")
 # No platform: the records stay in the queue, where this test looks for them.
 env.write_config(1, backoff_max="10s")
 
-N, FILES = 60000, 12
-lines = gen_records(N, seed=3)
-per = N // FILES
-for i in range(FILES):
-    env.drop_file("part-%02d.ndjson" % i, lines[i * per:(i + 1) * per])
+ROUND, FILES = 20000, 4
+dropped = []
+rounds = 0
+
+
+def drop_round():
+    global rounds
+    lines = gen_records(ROUND, seed=3, start=1 + rounds * ROUND)
+    per = ROUND // FILES
+    for i in range(FILES):
+        env.drop_file("r%02d-part-%d.ndjson" % (rounds, i), lines[i * per:(i + 1) * per])
+    dropped.extend(lines)
+    rounds += 1
+
 
 def remaining_files():
     return [n for n in os.listdir(env.spool) if n.endswith(".ndjson")]
 
+
+drop_round()
 kills = 0
 deadline = time.time() + 600
-while kills < 20 and remaining_files() and time.time() < deadline:
+while kills < 25 and time.time() < deadline:
+    if not remaining_files():
+        drop_round()  # intake is fast: keep files coming so that every kill lands mid-intake
     env.start_daemon(wait_ready=False)
-    time.sleep(rng.uniform(0.05, 0.6))
+    time.sleep(rng.uniform(0.03, 0.4))
     env.daemon.send_signal(signal.SIGKILL)
     env.daemon.wait(10)
     env.daemon = None
     kills += 1
-log("killed xnoded %d times; %d file(s) left" % (kills, len(remaining_files())))
+log("killed xnoded %d times over %d round(s) of %d records; %d file(s) left" % (kills, rounds, ROUND, len(remaining_files())))
 check(kills >= 20, "xnoded was SIGKILLed at least 20 times during intake (%d)" % kills)
+lines = dropped
+N = len(dropped)
 
 env.start_daemon()
 wait_for(lambda: not remaining_files(), 120, "every spool file consumed")
