@@ -175,7 +175,10 @@ class Env:
 
     def write_config(self, platform_port, durability="full", max_bytes="64MiB", on_full="block",
                      backoff_max="2s", extra_sources="", pins=None, cert="node", crl=True,
-                     server_name="platform.xchg.test", heartbeat="60s", version=1, endpoints=None):
+                     server_name="platform.xchg.test", heartbeat="60s", version=1, endpoints=None,
+                     request_timeout="10s", extra_uplink="", extra_health=""):
+        """extra_uplink / extra_health: more lines of that section, each indented by two spaces and
+        ending in a newline."""
         endpoints = endpoints or ["https://127.0.0.1:%d" % platform_port]
         pin_text = "[" + ", ".join('"%s"' % p for p in (pins or [])) + "]"
         crl_line = '  crl_file: "%s/crl.pem"\n' % self.pki if crl else ""
@@ -194,10 +197,10 @@ uplink:
 {crl_line}  pins: {pin_text}
   connect_timeout: 2s
   handshake_timeout: 5s
-  request_timeout: 10s
+  request_timeout: {request_timeout}
   backoff_initial: 100ms
   backoff_max: {backoff_max}
-queue:
+{extra_uplink}queue:
   path: "{self.dir}/state/queue.db"
   durability: {durability}
   max_bytes: {max_bytes}
@@ -213,7 +216,7 @@ sources:
 {extra_sources}health:
   interval: {heartbeat}
   status_file: "{self.dir}/run/status.json"
-audit:
+{extra_health}audit:
   path: "{self.dir}/state/audit.db"
 log:
   level: info
