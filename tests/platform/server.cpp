@@ -141,6 +141,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
         ec == net::error::operation_aborted || ec == net::error::connection_reset)
       return finish_connection();
+    if (ec == http::error::partial_message) {
+      // The peer went away mid-request (a node killed or its link cut): nothing to answer.
+      log::info("http", "connection from " + m_remote + " closed in the middle of a request");
+      return close();
+    }
     if (ec == http::error::body_limit) {
       Response r = error_response(413, "too_large", "the request body is above the platform's limit");
       return write(std::move(r), false);
