@@ -6,7 +6,10 @@ Node side (the daemon refuses the platform): a certificate from another CA, a ce
 another name (and a configured server_name the certificate does not carry), a revoked certificate
 (node-side CRL), a key that matches none of the configured pins. Platform side (the platform
 refuses the node): a revoked, an expired and a foreign-CA node certificate. Outdated peers: an
-OpenSSL (Python ssl) server that speaks only TLS 1.1, and one that offers only CBC suites.
+OpenSSL (Python ssl) server that speaks only TLS 1.1, and one that offers only CBC suites. No TLS
+at all: a peer that accepts and stays silent (handshake timeout) and a plain-HTTP peer. And a
+certificate of the right CA for another node id: the handshake works, the platform answers 403
+identity_mismatch to hello, the node raises platform_forbidden and waits.
 
 A final control run with the right settings (and the right pin) delivers every queued record:
 the data was there all along, the refusals were what held it back."""
@@ -15,6 +18,7 @@ import json
 import os
 import socket
 import ssl
+import subprocess
 import threading
 import time
 import warnings
@@ -105,7 +109,7 @@ def any_of(reasons, text):
     return any(r in text for r in reasons)
 
 
-def run_refused(title, log_reason, cause_reason, port, platform_reason=None, **config):
+def run_refused(title, log_reason, cause_reason, port, platform_reason=None, error_class="tls", **config):
     """Starts xnoded against a peer on `port` that one side must refuse; checks the log line, the
     status and (for the reference platform) that no request arrived. A reason is a text or a tuple
     of texts any of which will do."""
@@ -141,8 +145,8 @@ def run_refused(title, log_reason, cause_reason, port, platform_reason=None, **c
     link = link or env.status().get("link", {})
     check(link.get("state") == "down" and any_of(cause_reason, link.get("cause", "")),
           "%s: xnodectl status --json: link %s, cause: %s" % (title, link.get("state"), link.get("cause")))
-    check(link.get("errors_24h", {}).get("tls", 0) > 0, "%s: counted as TLS errors (%s)" %
-          (title, link.get("errors_24h")))
+    check(link.get("errors_24h", {}).get(error_class, 0) > 0, "%s: counted as %s errors (%s)" %
+          (title, error_class, link.get("errors_24h")))
     if platform_reason is not None:
         requests, stored = platform_requests()
         check(requests == 0 and stored == 0, "%s: no request reached the platform (requests %d, stored %d)" %
@@ -229,6 +233,8 @@ for title, configure, reason in (("peer speaking only TLS 1.1", tls11_only, ("pr
         check(proven, "%s: an OpenSSL client completes %s with %s" % (title, version, suite))
     except (ssl.SSLError, OSError) as e:
         check(False, "%s: the peer does not even accept an OpenSSL client configured alike (%s)" % (title, e))
+    # The server thread records the probe's handshake on its own time: wait for it, then forget it.
+    wait_for(lambda: peer.handshakes, 5, "the peer to record the probe handshake", interval=0.05)
     peer.handshakes.clear()
     run_refused(title, reason, reason, peer.port)
     check(not peer.handshakes and CountingHandler.requests == 0,
@@ -237,6 +243,96 @@ for title, configure, reason in (("peer speaking only TLS 1.1", tls11_only, ("pr
     check(bool(peer.failures), "%s: the peer saw the handshake fail: %s" % (title, peer.failures[-1][:160]
                                                                          if peer.failures else "(none)"))
     peer.stop()
+
+# --- peers that are no TLS server at all ----------------------------------------------------------
+class RawPeer:
+    """A TCP listener that either holds every connection silent (a tarpit: the handshake must time
+    out) or answers whatever arrives with a plain-HTTP 400 (a misconfigured endpoint)."""
+
+    def __init__(self, answer_plain_http):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        self.received = b""
+        self.answer = answer_plain_http
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            if not self.answer:
+                self.held.append(conn)
+                continue
+            try:
+                conn.settimeout(5)
+                self.received += conn.recv(4096)
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            except OSError:
+                pass
+            conn.close()
+
+    def stop(self):
+        self.sock.close()
+        for c in self.held:
+            c.close()
+
+
+tarpit = RawPeer(answer_plain_http=False)
+run_refused("peer that accepts but never answers (handshake timeout)", "timeout", "timeout", tarpit.port,
+            error_class="timeout")
+check(len(tarpit.held) >= 1, "tarpit: the daemon connected (%d connections held)" % len(tarpit.held))
+tarpit.stop()
+
+plain = RawPeer(answer_plain_http=True)
+run_refused("plain HTTP peer", "invalid SSL record", "invalid SSL record", plain.port)
+check(plain.received.startswith(b"\x16\x03") and b"X-XN-Node" not in plain.received,
+      "plain HTTP peer: it got a TLS ClientHello, never a request in clear")
+plain.stop()
+
+# --- a certificate of the right CA for another node: TLS succeeds, the platform answers 403 ----------
+log("--- node certificate for another node id (identity_mismatch)")
+impostor = os.path.join(env.pki, "impostor")
+with open(impostor + ".ext", "w", encoding="ascii") as f:
+    f.write("basicConstraints = critical, CA:false\nkeyUsage = critical, digitalSignature\n"
+            "extendedKeyUsage = clientAuth\n")
+for cmd in (["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", impostor + ".key"],
+            ["openssl", "req", "-new", "-key", impostor + ".key", "-subj", "/OU=11540100MB0000008X/CN=scj-09",
+             "-out", impostor + ".csr"],
+            ["openssl", "x509", "-req", "-in", impostor + ".csr", "-CA", os.path.join(env.pki, "ca.crt"),
+             "-CAkey", os.path.join(env.pki, "ca.key"), "-CAcreateserial", "-days", "30", "-sha256",
+             "-extfile", impostor + ".ext", "-out", impostor + ".crt"]):
+    subprocess.run(cmd, check=True, capture_output=True)
+with_platform("platform")
+env.write_config(platform.port, backoff_max="1s", cert="impostor")
+os.remove(os.path.join(env.dir, "run", "status.json"))
+mark = len(env.daemon_log_text())
+env.start_daemon()
+
+
+def forbidden_alarm():
+    return [a for a in env.status().get("alarms", []) if a.get("id") == "platform_forbidden"]
+
+
+alarm = []
+try:
+    alarm = wait_for(forbidden_alarm, 20, "the platform_forbidden alarm", interval=0.5)
+except AssertionError as e:
+    log(str(e))
+check(bool(alarm) and "identity_mismatch" in alarm[0].get("text", ""),
+      "identity mismatch: status shows platform_forbidden: %s" % (alarm[0].get("text") if alarm else "(none)"))
+lines = [l for l in env.daemon_log_text()[mark:].splitlines() if "403" in l and "identity_mismatch" in l]
+check(bool(lines), "identity mismatch: the log names it: %s" % (lines[0] if lines else "(none)"))
+time.sleep(3)
+requests, stored = platform_requests()
+check(stored == 0 and requests <= 2, "identity mismatch: refused at hello, nothing stored, no retry storm "
+      "(requests %d, stored %d)" % (requests, stored))
+check(env.status()["queue"]["records"] == N, "identity mismatch: all %d records still queued" % N)
+check(env.stop_daemon() == 0, "identity mismatch: clean stop")
 
 # --- control: the same queue, right settings, pinned key -------------------------------------------
 log("--- control: right certificate, name and pin")
