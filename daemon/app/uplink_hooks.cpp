@@ -88,6 +88,9 @@ void feed_health(health::HealthModel& model, const uplink::HealthSample& s) {
     case Kind::request_ok:
       model.request_completed(s.at, s.rtt);
       model.platform_accepted(s.at);
+      // An answer that worked ends a degraded spell (503 busy, 403): otherwise the link read
+      // "degraded" with a stale cause until the next reconnect, however well it worked since.
+      if (model.link_state() == health::LinkState::degraded) model.link_up(s.at);
       break;
     case Kind::request_failed:
       if (s.rtt.count() > 0) model.request_completed(s.at, s.rtt);

@@ -128,4 +128,36 @@ TEST_CASE("feed_health turns the session's facts into the health model's link st
   REQUIRE(report->find("link") != nullptr);
 }
 
+TEST_CASE("feed_health: a success after HTTP failures brings a degraded link back up") {
+  const TimePoint t0 = from_unix_ms(1'790'000'000'000);
+  health::HealthModel model({"gaj-01", "0.3.1", "https://xchg.example.gov:8443"}, t0);
+  uplink::HealthSample up;
+  up.kind = uplink::HealthSample::Kind::link_restored;
+  up.at = t0 + 1s;
+  app::feed_health(model, up);
+  model.take_state_changed();
+
+  uplink::HealthSample busy;
+  busy.kind = uplink::HealthSample::Kind::request_failed;
+  busy.at = t0 + 2s;
+  busy.error = uplink::ErrorClass::http_5xx;
+  busy.detail = "batch: HTTP 503 busy";
+  app::feed_health(model, busy);
+  CHECK(model.link_state() == health::LinkState::degraded);
+  CHECK(model.take_state_changed());
+
+  uplink::HealthSample ok;
+  ok.kind = uplink::HealthSample::Kind::request_ok;
+  ok.at = t0 + 4s;
+  ok.rtt = Millis(12);
+  app::feed_health(model, ok);
+  CHECK(model.link_state() == health::LinkState::up);
+  CHECK(model.take_state_changed());  // the platform hears at once that the link works again
+  CHECK_FALSE(model.last_outage().has_value());  // degraded is no outage
+  auto report = json::parse(app::HealthModelHook(model).report(t0 + 5s));
+  REQUIRE(report.ok());
+  CHECK(report->find("link")->get_string("state") == "up");
+  CHECK(report->find("link")->find("cause") == nullptr);
+}
+
 }  // TEST_SUITE
