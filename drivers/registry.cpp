@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "drivers/postgres/postgres_driver.hpp"
 #include "drivers/spool/spool_driver.hpp"
 
 namespace xnode::drivers {
@@ -10,6 +11,7 @@ namespace {
 const std::map<std::string, DriverEntry, std::less<>>& registry() {
   static const std::map<std::string, DriverEntry, std::less<>> entries = {
       {"spool", {spool::settings_schema(), spool::make_driver}},
+      {"postgres", {postgres::settings_schema(), postgres::make_driver}},
   };
   return entries;
 }

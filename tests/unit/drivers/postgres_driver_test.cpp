@@ -1,0 +1,409 @@
+// The postgres driver against a REAL PostgreSQL 15 server this test starts itself (initdb in a
+// temporary directory as an unprivileged user, a Unix socket in that directory, no TCP port):
+// initial load, increments, rows sharing a timestamp, updates, soft deletions, a change table,
+// type mapping, a server restart mid-way, a driver restart from the saved marks, permanent
+// failures that do not spin, and a non-UTF-8 database refused.
+#include <doctest/doctest.h>
+#include <libpq-fe.h>
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "drivers/postgres/postgres_driver.hpp"
+#include "fake_sink.hpp"
+
+using namespace xnode;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kBin = "/usr/lib/postgresql/15/bin";
+constexpr const char* kStream = "201005/11540100MB00000081-00004";
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+// One PostgreSQL server for the whole binary, started at first use, stopped at exit.
+class PgServer {
+ public:
+  static PgServer& instance() {
+    static PgServer server;
+    return server;
+  }
+  bool ok() const { return m_ok; }
+  const std::string& socket_dir() const { return m_dir; }
+  std::string conninfo(const std::string& db = "postgres") const {
+    return "host=" + m_dir + " port=5432 user=postgres dbname=" + db;
+  }
+  bool stop() { return run("pg_ctl -D " + shell_quote(m_dir + "/data") + " -m fast -w stop >/dev/null"); }
+  bool start() {
+    return run("pg_ctl -D " + shell_quote(m_dir + "/data") + " -l " + shell_quote(m_dir + "/log") + " -w -o " +
+               shell_quote("-k " + m_dir + " -p 5432 -c listen_addresses= -c fsync=off") + " start >/dev/null");
+  }
+  ~PgServer() {
+    if (m_ok) stop();
+    std::error_code ec;
+    if (!m_dir.empty()) fs::remove_all(m_dir, ec);
+  }
+
+ private:
+  PgServer() {
+    // initdb refuses root: run the server as an unprivileged user that exists on Debian.
+    if (::geteuid() == 0) {
+      for (const char* name : {"postgres", "nobody"}) {
+        if (auto* pw = ::getpwnam(name)) {
+          m_user = name;
+          m_uid = pw->pw_uid;
+          m_gid = pw->pw_gid;
+          break;
+        }
+      }
+    }
+    std::string pattern = (fs::temp_directory_path() / "xnode-pg-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) return;
+    m_dir = pattern;
+    if (!m_user.empty() && ::chown(m_dir.c_str(), m_uid, m_gid) != 0) return;
+    if (!run("initdb -D " + shell_quote(m_dir + "/data") + " -U postgres -A trust -E UTF8 --no-locale >/dev/null"))
+      return;
+    m_ok = start();
+  }
+  bool run(const std::string& command) const {
+    std::string full = std::string(kBin) + "/" + command;
+    if (!m_user.empty()) full = "runuser -u " + m_user + " -- " + full;
+    return std::system(full.c_str()) == 0;
+  }
+
+  std::string m_dir, m_user;
+  uid_t m_uid = 0;
+  gid_t m_gid = 0;
+  bool m_ok = false;
+};
+
+// Runs SQL on the test's own connection (fails the test on an error).
+void sql(const std::string& text, const std::string& db = "postgres") {
+  PGconn* conn = PQconnectdb(PgServer::instance().conninfo(db).c_str());
+  REQUIRE_MESSAGE(PQstatus(conn) == CONNECTION_OK, PQerrorMessage(conn));
+  PGresult* res = PQexec(conn, text.c_str());
+  const auto status = PQresultStatus(res);
+  const std::string message = PQresultErrorMessage(res);
+  PQclear(res);
+  PQfinish(conn);
+  REQUIRE_MESSAGE((status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK), message);
+}
+
+// A fresh database a test case owns.
+std::string fresh_database() {
+  static int n = 0;
+  const std::string name = "t" + std::to_string(::getpid()) + "_" + std::to_string(++n);
+  sql("CREATE DATABASE " + name + " TEMPLATE template0 ENCODING 'UTF8'");
+  return name;
+}
+
+config::SettingValue text_value(std::string t) {
+  config::SettingValue v;
+  v.type = config::ValueType::string;
+  v.is_set = true;
+  v.text = std::move(t);
+  return v;
+}
+
+drivers::postgres::PostgresSettings table_settings(const std::string& db) {
+  drivers::postgres::PostgresSettings s;
+  s.conninfo = PgServer::instance().conninfo(db);
+  s.table = "orders";
+  s.columns = {{"id", "id"}, {"name", "name"}, {"amount", "amount"}, {"updated", "updated_at"}};
+  s.cursor = {"updated_at", "id"};
+  s.batch_size = 100;
+  s.poll_interval = 100ms;
+  return s;
+}
+
+void create_orders(const std::string& db, bool soft_delete = false) {
+  sql("CREATE TABLE orders (id bigint PRIMARY KEY, name text NOT NULL, amount numeric(12,2), "
+      "updated_at timestamptz NOT NULL" +
+          std::string(soft_delete ? ", deleted boolean NOT NULL DEFAULT false" : "") + ")",
+      db);
+}
+
+// Rows [from, to) with `distinct` timestamps between them: many rows share each timestamp.
+void insert_orders(const std::string& db, int from, int to, int distinct, const std::string& base = "2026-03-23 08:00:00+08") {
+  sql("INSERT INTO orders (id, name, amount, updated_at) SELECT g, '订单' || g, g * 1.5, timestamptz '" + base +
+          "' + ((g % " + std::to_string(distinct) + ") * interval '1 second') FROM generate_series(" +
+          std::to_string(from) + ", " + std::to_string(to - 1) + ") g",
+      db);
+}
+
+struct Counts {
+  std::map<std::string, int> upserts, deletes;
+};
+
+Counts counts(test::FakeSink& sink) {
+  std::lock_guard lock(sink.mutex());
+  Counts c;
+  for (const auto& r : sink.records) {
+    const json::Value* id = r.data.find("id");
+    (r.is_delete ? c.deletes : c.upserts)[id ? id->as_string() : ""]++;  // a number's text or a string
+  }
+  return c;
+}
+
+std::size_t record_count(test::FakeSink& sink) {
+  std::lock_guard lock(sink.mutex());
+  return sink.records.size();
+}
+
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = 30s) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return pred();
+}
+
+#define REQUIRE_SERVER() \
+  if (!PgServer::instance().ok()) FAIL("could not start a PostgreSQL server under /usr/lib/postgresql/15/bin")
+
+}  // namespace
+
+TEST_SUITE("drivers::PostgresDriver") {
+  TEST_CASE("initial load, increments and rows sharing a timestamp: each row exactly once, in cursor order") {
+    REQUIRE_SERVER();
+    const auto db = fresh_database();
+    create_orders(db);
+    insert_orders(db, 1, 2501, 7);  // ~357 rows per timestamp, pages of 100 cut through them
+    test::FakeSink sink;
+    drivers::DriverContext context{sink, {}};
+    drivers::postgres::PostgresDriver driver("orders-db", kStream, table_settings(db), context);
+    driver.start();
+    REQUIRE_MESSAGE(eventually([&] { return record_count(sink) == 2500; }), record_count(sink), " ", driver.status().state, " ", driver.status().last_error);
+    // Increments: more rows with the SAME timestamp as the last rows read (higher ids), and later.
+    insert_orders(db, 2501, 2701, 1, "2026-03-23 08:00:06+08");
+    insert_orders(db, 2701, 2801, 3, "2026-03-24 08:00:00+08");
+    REQUIRE(eventually([&] { return record_count(sink) == 2800; }));
+    REQUIRE(eventually([&] { return driver.status().state == "idle"; }));
+    driver.stop();
+    auto c = counts(sink);
+    CHECK(c.upserts.size() == 2800);
+    CHECK(std::all_of(c.upserts.begin(), c.upserts.end(), [](auto& kv) { return kv.second == 1; }));
+    std::lock_guard lock(sink.mutex());
+    const auto& first = sink.records.front().data;
+    CHECK(first.find("id")->is_number());
+    CHECK(first.get_string("name").rfind("订单", 0) == 0);
+    CHECK(first.find("amount")->is_number());
+    CHECK(first.get_string("updated") == "2026-03-23T00:00:00Z");
+    CHECK(sink.marks.count({"orders-db", "cursor"}) == 1);
+    CHECK(driver.status().records == 2800);
+  }
+
+  TEST_CASE("updates come again, soft deletions become deletes by key, a restart resumes from the mark") {
+    REQUIRE_SERVER();
+    const auto db = fresh_database();
+    create_orders(db, true);
+    insert_orders(db, 1, 301, 5);
+    test::FakeSink sink;
+    drivers::DriverContext context{sink, {}};
+    auto settings = table_settings(db);
+    settings.soft_delete_column = "deleted";
+    {
+      drivers::postgres::PostgresDriver driver("orders-db", kStream, settings, context);
+      driver.start();
+      REQUIRE(eventually([&] { return record_count(sink) == 300; }));
+      driver.stop();
+    }
+    sql("UPDATE orders SET name = 'changed', updated_at = '2026-04-01 00:00:00+00' WHERE id = 7", db);
+    sql("UPDATE orders SET deleted = true, updated_at = '2026-04-01 00:00:01+00' WHERE id = 9", db);
+    insert_orders(db, 301, 311, 1, "2026-04-02 00:00:00+00");
+    // A new driver instance (a daemon restart): resumes from the queue's mark, repeats nothing.
+    drivers::postgres::PostgresDriver driver("orders-db", kStream, settings, context);
+    driver.start();
+    REQUIRE(eventually([&] { return record_count(sink) == 312; }));
+    REQUIRE(eventually([&] { return driver.status().state == "idle"; }));
+    driver.stop();
+    auto c = counts(sink);
+    CHECK(c.upserts.size() == 310);
+    CHECK(c.upserts["7"] == 2);
+    CHECK(c.upserts["9"] == 1);
+    CHECK(c.deletes["9"] == 1);
+    CHECK(c.deletes.size() == 1);
+    std::lock_guard lock(sink.mutex());
+    CHECK(sink.records[300].data.get_string("name") == "changed");
+    CHECK(sink.records[301].is_delete);
+    CHECK(sink.records[301].data.find("deleted") == nullptr);  // the flag itself does not travel
+  }
+
+  TEST_CASE("a change table carries deletions by key, read by change_id") {
+    REQUIRE_SERVER();
+    const auto db = fresh_database();
+    create_orders(db);
+    insert_orders(db, 1, 51, 1);
+    sql("CREATE TABLE order_changes (change_id bigserial PRIMARY KEY, op text NOT NULL, id bigint NOT NULL)", db);
+    sql("INSERT INTO order_changes (op, id) VALUES ('insert', 5), ('delete', 5), ('delete', 6)", db);
+    test::FakeSink sink;
+    drivers::DriverContext context{sink, {}};
+    auto settings = table_settings(db);
+    settings.change_table = "order_changes";
+    drivers::postgres::PostgresDriver driver("orders-db", kStream, settings, context);
+    driver.start();
+    REQUIRE(eventually([&] { return record_count(sink) == 52; }));
+    sql("INSERT INTO order_changes (op, id) VALUES ('delete', 7)", db);
+    REQUIRE(eventually([&] { return record_count(sink) == 53; }));
+    REQUIRE(eventually([&] { return driver.status().state == "idle"; }));
+    driver.stop();
+    auto c = counts(sink);
+    CHECK(c.deletes.size() == 3);
+    CHECK(c.deletes["5"] == 1);
+    CHECK(c.deletes["7"] == 1);
+    std::lock_guard lock(sink.mutex());
+    CHECK(sink.marks[{"orders-db", "changes"}] == "4");
+  }
+
+  TEST_CASE("a query source: type mapping, NULL, and a row without a JSON form quarantined in the same transaction") {
+    REQUIRE_SERVER();
+    const auto db = fresh_database();
+    sql("CREATE TABLE kinds (id int PRIMARY KEY, t text, v varchar(10), i2 smallint, i8 bigint, n numeric, f float8, "
+        "b boolean, d date, ts timestamp, tz timestamptz, g bytea)",
+        db);
+    sql("INSERT INTO kinds VALUES (1, '藏A', 'x', 7, 9007199254740993, 12.500, 0.25, true, '2026-03-23', "
+        "'2026-03-23 08:00:00', '2026-03-23 08:00:00.5+08', '\\x00ff'), "
+        "(2, NULL, NULL, NULL, NULL, 'NaN', NULL, NULL, NULL, NULL, NULL, NULL), "
+        "(3, 'ok', NULL, NULL, NULL, NULL, NULL, false, NULL, NULL, NULL, NULL)",
+        db);
+    test::FakeSink sink;
+    drivers::DriverContext context{sink, {}};
+    drivers::postgres::PostgresSettings settings;
+    settings.conninfo = PgServer::instance().conninfo(db);
+    settings.query = "SELECT * FROM kinds";
+    settings.cursor = {"id"};
+    settings.poll_interval = 100ms;
+    drivers::postgres::PostgresDriver driver("kinds", kStream, settings, context);
+    driver.start();
+    REQUIRE(eventually([&] { return driver.status().state == "idle"; }));
+    driver.stop();
+    std::lock_guard lock(sink.mutex());
+    REQUIRE(sink.records.size() == 2);
+    const auto& r = sink.records[0].data;
+    CHECK(json::serialize(r) ==
+          "{\"id\":1,\"t\":\"藏A\",\"v\":\"x\",\"i2\":7,\"i8\":9007199254740993,\"n\":12.500,\"f\":0.25,\"b\":true,"
+          "\"d\":\"2026-03-23\",\"ts\":\"2026-03-23T08:00:00+08:00\",\"tz\":\"2026-03-23T00:00:00.5Z\",\"g\":\"AP8=\"}");
+    CHECK(sink.records[1].data.find("v")->is_null());  // id 3; id 2 went to the quarantine
+    REQUIRE(sink.quarantine.size() == 1);
+    CHECK(sink.quarantine[0].reason.find("NaN") != std::string::npos);
+    CHECK(sink.quarantine[0].origin == "query@(2)");
+    CHECK(sink.quarantine[0].stream == kStream);
+    CHECK(sink.marks[{"kinds", "cursor"}] == "{\"columns\":[\"id\"],\"values\":[\"3\"]}");
+  }
+
+  TEST_CASE("the server going away: state error with the reason, then resumes where it stopped") {
+    REQUIRE_SERVER();
+    auto& server = PgServer::instance();
+    const auto db = fresh_database();
+    create_orders(db);
+    insert_orders(db, 1, 1001, 10);
+    test::FakeSink sink;
+    drivers::DriverContext context{sink, {}};
+    auto settings = table_settings(db);
+    drivers::postgres::PostgresDriver driver("orders-db", kStream, settings, context);
+    driver.start();
+    REQUIRE(eventually([&] { return record_count(sink) == 1000; }));
+    REQUIRE(server.stop());
+    REQUIRE(eventually([&] { return driver.status().state == "error"; }));
+    CHECK_FALSE(driver.status().last_error.empty());
+    CHECK(driver.status().last_error.find("permanent") == std::string::npos);
+    REQUIRE(server.start());
+    insert_orders(db, 1001, 1501, 10, "2026-03-25 08:00:00+08");
+    // Back-off starts at 1 s and doubles; the bound leaves room for a few rounds.
+    REQUIRE(eventually([&] { return record_count(sink) == 1500; }, 60s));
+    REQUIRE(eventually([&] { return driver.status().state == "idle"; }));
+    CHECK(driver.status().last_error.empty());
+    driver.stop();
+    auto c = counts(sink);
+    CHECK(c.upserts.size() == 1500);
+    CHECK(std::all_of(c.upserts.begin(), c.upserts.end(), [](auto& kv) { return kv.second == 1; }));
+  }
+
+  TEST_CASE("a missing column is permanent: said so, and no spinning") {
+    REQUIRE_SERVER();
+    const auto db = fresh_database();
+    create_orders(db);
+    insert_orders(db, 1, 11, 1);
+    test::FakeSink sink;
+    drivers::DriverContext context{sink, {}};
+    auto settings = table_settings(db);
+    settings.columns["status"] = "no_such_column";
+    drivers::postgres::PostgresDriver driver("orders-db", kStream, settings, context);
+    driver.start();
+    REQUIRE(eventually([&] { return driver.status().state == "error"; }));
+    const auto error = driver.status().last_error;
+    CHECK(error.find("42703") != std::string::npos);
+    CHECK(error.find("permanent") != std::string::npos);
+    std::this_thread::sleep_for(300ms);  // a spinning driver would log and retry here
+    CHECK(driver.status().last_error == error);
+    driver.stop();  // cancels the long back-off at once
+    CHECK(record_count(sink) == 0);
+    CHECK(driver.status().state == "stopped");
+  }
+
+  TEST_CASE("a non-UTF-8 database is refused with a clear error") {
+    REQUIRE_SERVER();
+    sql("CREATE DATABASE latin_" + std::to_string(::getpid()) + " TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'");
+    test::FakeSink sink;
+    drivers::DriverContext context{sink, {}};
+    auto settings = table_settings("latin_" + std::to_string(::getpid()));
+    drivers::postgres::PostgresDriver driver("orders-db", kStream, settings, context);
+    driver.start();
+    REQUIRE(eventually([&] { return driver.status().state == "error"; }));
+    CHECK(driver.status().last_error.find("LATIN1") != std::string::npos);
+    CHECK(driver.status().last_error.find("UTF") != std::string::npos);
+    driver.stop();
+  }
+
+  TEST_CASE("a password file open to others is refused") {
+    REQUIRE_SERVER();
+    const std::string path = PgServer::instance().socket_dir() + "/pw";
+    { std::ofstream(path) << "secret\n"; }
+    ::chmod(path.c_str(), 0644);
+    test::FakeSink sink;
+    drivers::DriverContext context{sink, {}};
+    auto settings = table_settings("postgres");
+    settings.password_file = path;
+    drivers::postgres::PostgresDriver driver("orders-db", kStream, settings, context);
+    driver.start();
+    REQUIRE(eventually([&] { return driver.status().state == "error"; }));
+    CHECK(driver.status().last_error.find("0644") != std::string::npos);
+    driver.stop();
+  }
+
+  TEST_CASE("the registry makes the driver from checked settings") {
+    config::SourceConfig source;
+    source.name = "orders-db";
+    source.driver = "postgres";
+    source.resource = kStream;
+    source.settings.set("conninfo", text_value("host=/tmp dbname=x password=oops"));
+    test::FakeSink sink;
+    drivers::DriverContext context{sink, {}};
+    auto made = drivers::postgres::make_driver(source, context);
+    REQUIRE_FALSE(made.ok());
+    CHECK(made.error().message.find("orders-db") != std::string::npos);
+  }
+}
