@@ -18,9 +18,14 @@ class Sha256 {
 
   static Digest digest(std::string_view s);
   static std::string hex(std::string_view s);  // lower-case hex of the digest
+  // True when this CPU's SHA instructions are in use (x86 SHA-NI); the portable rounds otherwise.
+  static bool accelerated();
+  // Tests compare both paths: false forces the portable rounds in this process.
+  static void allow_acceleration(bool allow);
 
  private:
   void block(const std::uint8_t* p);
+  void blocks(const std::uint8_t* p, std::size_t n);
   std::uint32_t m_h[8];
   std::uint8_t m_buf[64];
   std::size_t m_buf_len = 0;
