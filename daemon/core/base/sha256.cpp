@@ -3,6 +3,7 @@
 #include <cstring>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 #define XNODE_SHA_NI 1
 #endif
@@ -78,8 +79,13 @@ __attribute__((target("sha,sse4.1,ssse3"))) void compress(std::uint32_t state[8]
 
 bool cpu_has_sha() {
   static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3");
+    // CPUID directly: clang 14's __builtin_cpu_supports does not know "sha".
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    const bool sse41 = (c & (1u << 19)) != 0, ssse3 = (c & (1u << 9)) != 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    const bool sha = (b & (1u << 29)) != 0;
+    return sha && sse41 && ssse3;
   }();
   return has;
 }
