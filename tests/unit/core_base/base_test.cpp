@@ -63,7 +63,8 @@ TEST_SUITE("core::sha256") {
       for (std::size_t off = 0; off < len; off += 13) split.update(part.substr(off, 13));
       CHECK(to_hex(split.finish()) == portable);
     }
-    MESSAGE(std::string("SHA-256 accelerated: ") + (Sha256::accelerated() ? "yes" : "no"));
+    const std::string note = std::string("SHA-256 accelerated: ") + (Sha256::accelerated() ? "yes" : "no");
+    MESSAGE(note);
   }
   TEST_CASE("base64 and hex round trips") {
     std::string out;
