@@ -67,6 +67,22 @@ Expected<std::string> read_password(const std::string& path) {
   return line;
 }
 
+// The position of an `xnode_cursor_<i>` column the driver added to the page query; nullopt for any
+// other column (a user column may well be called xnode_cursor_x).
+std::optional<std::size_t> cursor_alias_index(std::string_view name, std::size_t count) {
+  const std::string_view prefix = kCursorAlias;
+  if (name.substr(0, prefix.size()) != prefix) return std::nullopt;
+  const std::string_view digits = name.substr(prefix.size());
+  std::size_t index = 0;
+  if (digits.empty() || digits.size() > 3) return std::nullopt;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    index = index * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (index >= count) return std::nullopt;
+  return index;
+}
+
 }  // namespace
 
 // One libpq connection, set up for the driver's text parsing: DateStyle ISO, TimeZone UTC, hex
@@ -236,6 +252,8 @@ bool PostgresDriver::pause(std::chrono::milliseconds how_long) {
 }
 
 void PostgresDriver::failure(const std::string& what, bool permanent) {
+  m_full_backoff = 0ms;  // the next pause is this failure's back-off, not a full queue's
+  if (m_stop) return;    // a query cancelled by stop() is no failure worth an alarm
   const std::string text = permanent ? "permanent: " + what + " (fix the settings or the database; next try in 10 min)" : what;
   log::warning("postgres", m_source + ": " + text);
   {
@@ -392,14 +410,17 @@ PostgresDriver::Outcome PostgresDriver::poll_rows() {
                                                                            : kDeletedAlias;
   for (int f = 0; f < fields; ++f) {
     std::string_view name = PQfname(res, f);
-    if (name.rfind(kCursorAlias, 0) == 0) {
-      const auto index = static_cast<std::size_t>(std::stoul(std::string(name.substr(std::strlen(kCursorAlias)))));
-      if (index < cursor_fields.size()) cursor_fields[index] = f;
+    if (auto index = cursor_alias_index(name, cursor_fields.size())) {
+      cursor_fields[*index] = f;
     } else if (!deleted_name.empty() && name == deleted_name) {
       deleted_field = f;
     } else {
       data_fields.push_back(f);
     }
+  }
+  if (std::find(cursor_fields.begin(), cursor_fields.end(), -1) != cursor_fields.end()) {
+    failure("the page query lost its cursor columns (a driver defect)", true);
+    return Outcome::retry;
   }
   if (!deleted_name.empty() && deleted_field < 0) {
     failure("soft_delete_column " + m_settings.soft_delete_column + " is not a column of the query", true);
