@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -435,6 +436,34 @@ TEST_SUITE("drivers::PostgresDriver") {
     driver.stop();
     auto c = counts(sink);
     CHECK(c.upserts.size() == 1500);
+    CHECK(std::all_of(c.upserts.begin(), c.upserts.end(), [](auto& kv) { return kv.second == 1; }));
+  }
+
+  TEST_CASE("a full queue blocks the source; the refused page comes again, nothing twice") {
+    REQUIRE_SERVER();
+    const auto db = fresh_database();
+    create_orders(db);
+    insert_orders(db, 1, 501, 3);
+    test::FakeSink sink;
+    std::atomic<bool> full{true};
+    // Pages 0 and 1 are taken, then the queue is full until the test frees it.
+    sink.set_policy([&](std::size_t index, const drivers::SourceBatch&) {
+      return index >= 2 && full ? io::SubmitStatus::queue_full : io::SubmitStatus::ok;
+    });
+    drivers::DriverContext context{sink, {}};
+    drivers::postgres::PostgresDriver driver("orders-db", kStream, table_settings(db), context);
+    driver.start();
+    REQUIRE(eventually([&] { return driver.status().state == "blocked"; }));
+    CHECK(record_count(sink) == 200);
+    REQUIRE(eventually([&] {
+      std::lock_guard lock(sink.mutex());
+      return sink.refused >= 3;
+    }));
+    full = false;
+    REQUIRE(eventually([&] { return driver.status().state == "idle"; }));
+    driver.stop();
+    auto c = counts(sink);
+    CHECK(c.upserts.size() == 500);
     CHECK(std::all_of(c.upserts.begin(), c.upserts.end(), [](auto& kv) { return kv.second == 1; }));
   }
 
