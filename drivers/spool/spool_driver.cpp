@@ -84,6 +84,7 @@ struct SpoolDriver::FileJob {
     bool final = false;
     std::size_t records = 0, quarantined = 0;
     Outcome outcome = Outcome::pending;
+    std::string mark_value;  // the mark this batch writes
   };
 
   std::string name, path, key;
@@ -103,6 +104,10 @@ struct SpoolDriver::FileJob {
   std::optional<Prepared> prepared;
   bool done_committed = false;  // the "done" mark is durable: delete/move the file
   bool refused = false;         // a batch was refused: rewind once nothing is pending
+  // The mark as the queue holds it ("" = none), and as the last prepared batch will leave it:
+  // each batch expects the one before it (compare-and-swap), so the queue cannot take batch k+1
+  // after refusing batch k.
+  std::string durable_mark, last_mark;
   std::string failure;          // unreadable: move to failed/ once nothing is pending
   ResumePoint committed;        // durable: everything before it is queued
   ResumePoint read_through;     // through the last record put in a batch
@@ -419,6 +424,7 @@ void SpoolDriver::handle_completions() {
   while (!m_job->in_flight.empty() && m_job->in_flight.front().outcome == FileJob::Outcome::ok) {
     const auto& front = m_job->in_flight.front();
     m_job->committed = front.end;
+    m_job->durable_mark = front.mark_value;
     if (front.end.offset >= m_job->high_water.offset) m_job->high_water = front.end;
     if (front.final) {
       m_job->done_committed = true;
@@ -520,8 +526,11 @@ bool SpoolDriver::prepare_batch() {
   if (!final && taken == 0 && end.offset == start.offset) return false;
   // A mark never goes back behind what a durable mark of this file already says (see `skip`).
   ResumePoint mark_point = end.offset >= job.high_water.offset ? end : job.high_water;
-  batch.marks.push_back({m_source, job.key, final ? std::string(kDone) : encode_point(mark_point)});
+  io::SourceMark mark{m_source, job.key, final ? std::string(kDone) : encode_point(mark_point), job.last_mark};
+  job.last_mark = mark.value;
   FileJob::InFlight flight;
+  flight.mark_value = mark.value;
+  batch.marks.push_back(std::move(mark));
   flight.start = start;
   flight.end = end;
   flight.final = final;
@@ -558,6 +567,7 @@ void SpoolDriver::rewind_job() {
     log::warning("spool", m_source + ": " + job.name +
                           ": the queue refused a batch but accepted a later one; the refused records are queued after it");
   job.in_flight.clear();
+  job.last_mark = job.durable_mark;
   job.refused = false;
   job.final_prepared = false;
   job.prepared.reset();
@@ -658,6 +668,7 @@ void SpoolDriver::open_next_file() {
                              std::to_string(resume.lines + 1) + ")");
     }
     j.committed = j.read_through = j.high_water = resume;
+    j.durable_mark = j.last_mark = mark != m_marks.end() ? mark->second : std::string();
     log::debug("spool", m_source + ": taking " + name);
   }
 }

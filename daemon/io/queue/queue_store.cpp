@@ -455,6 +455,7 @@ class SqliteQueueStore final : public QueueStore {
         "ON CONFLICT(source, key) DO UPDATE SET value = excluded.value"));
     XNODE_TRY(m_delete_mark, m_db.prepare("DELETE FROM source_marks WHERE source = ?1 AND key = ?2"));
     XNODE_TRY(m_select_marks, m_db.prepare("SELECT key, value FROM source_marks WHERE source = ?1 ORDER BY key"));
+    XNODE_TRY(m_select_mark, m_db.prepare("SELECT value FROM source_marks WHERE source = ?1 AND key = ?2"));
     // The chunk holding after_seq+1 (the newest starting at or before it) and every later one.
     XNODE_TRY(m_select_batch, m_db.prepare(
         "SELECT id, first_seq, record_count, raw_bytes, data FROM chunks WHERE stream = ?1 AND first_seq >= "
@@ -475,7 +476,7 @@ class SqliteQueueStore final : public QueueStore {
 
   void close_statements() {
     for (sqlite::Statement* s : {&m_upsert_stream, &m_insert_chunk, &m_select_chunk_data, &m_update_chunk,
-                                 &m_insert_quarantine, &m_upsert_mark, &m_delete_mark, &m_select_marks,
+                                 &m_insert_quarantine, &m_upsert_mark, &m_delete_mark, &m_select_marks, &m_select_mark,
                                  &m_select_batch, &m_delete_acked, &m_select_oldest_chunk, &m_delete_chunk,
                                  &m_select_last_gap, &m_insert_gap, &m_extend_gap})
       *s = sqlite::Statement();
@@ -544,6 +545,15 @@ class SqliteQueueStore final : public QueueStore {
     return {};
   }
 
+  // The stored value of a source mark inside the open transaction ("" when there is none).
+  Expected<std::string> current_mark(const std::string& source, const std::string& key) {
+    sqlite::Statement::Reset reset(m_select_mark);
+    m_select_mark.bind(1, source).bind(2, key);
+    XNODE_TRY(bool row, m_select_mark.step());
+    if (!row) return std::string();
+    return std::string(m_select_mark.column_text(0));
+  }
+
   void process_submits(std::vector<Task>& group) {
     std::vector<SubmitResult> results(group.size());
     auto failure = [&](const std::string& message) {
@@ -568,6 +578,16 @@ class SqliteQueueStore final : public QueueStore {
         if (std::string problem = validate(b); !problem.empty()) {
           result.status = SubmitStatus::failed;
           result.error = "refused by queue: " + problem;
+          continue;
+        }
+        bool marks_in_order = true;
+        for (const SourceMark& m : b.marks) {
+          if (!m.expect) continue;
+          XNODE_TRY(std::string current, current_mark(m.source, m.key));
+          if (current != *m.expect) marks_in_order = false;
+        }
+        if (!marks_in_order) {
+          result.status = SubmitStatus::queue_full;  // behind a refused batch of the same source
           continue;
         }
         if (m_options.on_full == OnFull::block && !b.records.empty()) {
@@ -1031,7 +1051,7 @@ class SqliteQueueStore final : public QueueStore {
   LockFile m_lock;
   sqlite::Database m_db;
   sqlite::Statement m_upsert_stream, m_insert_chunk, m_select_chunk_data, m_update_chunk, m_insert_quarantine,
-      m_upsert_mark, m_delete_mark, m_select_marks, m_select_batch, m_delete_acked, m_select_oldest_chunk,
+      m_upsert_mark, m_delete_mark, m_select_marks, m_select_mark, m_select_batch, m_delete_acked, m_select_oldest_chunk,
       m_delete_chunk, m_select_last_gap, m_insert_gap, m_extend_gap;
 
   // Store thread only.

@@ -67,6 +67,12 @@ struct SourceMark {
   std::string source;
   std::string key;
   std::string value;
+  // Compare-and-swap: when set, the submit is taken only if the mark's stored value is exactly
+  // this ("" = no mark yet); otherwise it is refused as queue_full and nothing of it is stored.
+  // A driver with several batches in flight sets it to the previous batch's value, so that once
+  // the queue refuses batch k (full) it cannot accept k+1 ahead of k: a mark never runs ahead of
+  // records that are not durable, and a crash can then lose nothing.
+  std::optional<std::string> expect = std::nullopt;
 };
 
 struct IntakeBatch {
