@@ -164,4 +164,28 @@ wait_for(lambda: {s["name"]: s for s in env.status().get("sources", [])}["cases-
 check(True, "source went to error while the database was down, and recovered")
 check(env.stop_daemon() == 0, "clean stop")
 pg.stop()
+
+# The configuration check knows the driver's settings: a table source with a column map passes;
+# a password in the connection string is refused with the line.
+def check_config(settings):
+    env.write_config(1, extra_sources=f"""  - name: cases-table
+    driver: postgres
+    resource: "{SERVICE_CASES}"
+    settings:
+{settings}""")
+    return subprocess.run([XNODED, "--check-config", env.config_path], capture_output=True, text=True, timeout=60)
+
+
+good = check_config(f"""      conninfo: "{pg.conninfo()}"
+      table: public.cases
+      columns: {{serial: serial, name: name, ts: ts}}
+      cursor: [updated_at, id]
+      soft_delete_column: deleted
+""")
+check(good.returncode == 0, "--check-config accepts a table source (%s)" % good.stderr.strip()[:300])
+bad = check_config(f"""      conninfo: "{pg.conninfo()} password=hunter2"
+      query: "SELECT * FROM cases"
+      cursor: [id]
+""")
+check(bad.returncode != 0 and "password" in bad.stderr, "--check-config refuses a password in conninfo (%s)" % bad.stderr.strip()[:300])
 check.finish()
