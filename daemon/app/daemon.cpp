@@ -126,6 +126,7 @@ struct Daemon::Impl {
   std::chrono::steady_clock::time_point last_stats{};
   bool stopping = false;
   int ticks = 0;
+  std::int64_t audit_durable_announced = 0;  // durable_seq the uplink last heard of
 
   // --- start ---------------------------------------------------------------------------------
 
@@ -559,6 +560,16 @@ struct Daemon::Impl {
     for (const auto& t : health.evaluate(now)) {
       log::write(t.log_level(), "alarm", t.describe());
       audit_event(t.audit_action(), health::alarm_name(t.id), "ok", t.audit_detail());
+    }
+    // audit_event() wakes the uplink before the store's writer thread made the event durable, and
+    // only durable events are shipped: without this nudge the last events of a burst waited for
+    // the next heartbeat (60 s) instead of going at once.
+    if (runner && audit) {
+      const std::int64_t durable = audit->status().durable_seq;
+      if (durable > audit_durable_announced) {
+        audit_durable_announced = durable;
+        runner->audit_appended();
+      }
     }
     if (health.take_state_changed() && runner) runner->state_changed();
     if (ticks % 3600 == 0) refresh_tls_dates(*current.config);
