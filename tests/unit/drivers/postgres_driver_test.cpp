@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <map>
 #include <set>
 #include <thread>
@@ -62,6 +63,20 @@ class PgServer {
   bool start() {
     return run("pg_ctl -D " + shell_quote(m_dir + "/data") + " -l " + shell_quote(m_dir + "/log") + " -w -o " +
                shell_quote("-k " + m_dir + " -p 5432 -c listen_addresses= -c fsync=off") + " start >/dev/null");
+  }
+  // Local connections of `user` need a password (SCRAM); everyone else stays trusted.
+  bool require_password_for(const std::string& user) {
+    const std::string hba = m_dir + "/data/pg_hba.conf";
+    std::string rest;
+    {
+      std::ifstream in(hba);
+      rest.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    if (rest.find(" " + user + " ") == std::string::npos) {
+      std::ofstream out(hba, std::ios::trunc);
+      out << "local all " << user << " scram-sha-256\n" << rest;
+    }
+    return run("pg_ctl -D " + shell_quote(m_dir + "/data") + " reload >/dev/null");
   }
   ~PgServer() {
     if (m_ok) stop();
@@ -516,6 +531,41 @@ TEST_SUITE("drivers::PostgresDriver") {
     driver.start();
     REQUIRE(eventually([&] { return driver.status().state == "error"; }));
     CHECK(driver.status().last_error.find("0644") != std::string::npos);
+    driver.stop();
+  }
+
+  TEST_CASE("the password comes from password_file (SCRAM authentication)") {
+    REQUIRE_SERVER();
+    auto& server = PgServer::instance();
+    const auto db = fresh_database();
+    create_orders(db);
+    insert_orders(db, 1, 21, 1);
+    sql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'xnode_reader') THEN "
+        "CREATE ROLE xnode_reader LOGIN PASSWORD 'Lhasa-3650'; END IF; END $$");
+    sql("GRANT SELECT ON orders TO xnode_reader", db);
+    REQUIRE(server.require_password_for("xnode_reader"));
+    const std::string path = server.socket_dir() + "/reader.password";
+    auto settings = table_settings(db);
+    settings.conninfo = "host=" + server.socket_dir() + " port=5432 user=xnode_reader dbname=" + db;
+    settings.password_file = path;
+    {
+      std::ofstream(path) << "wrong\n";
+      ::chmod(path.c_str(), 0600);
+      test::FakeSink sink;
+      drivers::DriverContext context{sink, {}};
+      drivers::postgres::PostgresDriver driver("orders-db", kStream, settings, context);
+      driver.start();
+      REQUIRE(eventually([&] { return driver.status().state == "error"; }));
+      CHECK(driver.status().last_error.find("password authentication failed") != std::string::npos);
+      CHECK(driver.status().last_error.find("wrong") == std::string::npos);  // the secret is not echoed
+      driver.stop();
+    }
+    std::ofstream(path, std::ios::trunc) << "Lhasa-3650\n";
+    test::FakeSink sink;
+    drivers::DriverContext context{sink, {}};
+    drivers::postgres::PostgresDriver driver("orders-db", kStream, settings, context);
+    driver.start();
+    REQUIRE(eventually([&] { return record_count(sink) == 20; }));
     driver.stop();
   }
 
