@@ -59,7 +59,7 @@ class PostgresDriver final : public Driver {
   io::SubmitResult submit_and_wait(SourceBatch batch);
   Outcome after_submit(const io::SubmitResult& result, std::size_t records, std::size_t quarantined);
   void failure(const std::string& what, bool permanent);
-  // Sleeps until `until` or stop(); false when stopping.
+  // Sleeps `how_long` or until stop(); false when stopping.
   bool pause(std::chrono::milliseconds how_long);
   void set_state(std::string state);
 
