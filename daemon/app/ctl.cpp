@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "app/configuration.hpp"
+
+#include <yaml-cpp/yaml.h>
 #include "core/base/json.hpp"
 #include "core/base/time.hpp"
 #include "io/queue/queue_inspect.hpp"
@@ -67,6 +69,23 @@ Paths resolve_paths(const Args& a) {
     p.status_file = checked.config->health.status_file;
   } else {
     p.error = a.config + ": " + (checked.errors.empty() ? "cannot be read" : checked.errors.front());
+    // An operator looks at the node most when a push went wrong: read just the three paths
+    // leniently (the daemon keeps running on its last good configuration meanwhile).
+    try {
+      const YAML::Node root = YAML::LoadFile(a.config);
+      const std::filesystem::path base = std::filesystem::path(a.config).parent_path();
+      auto path_of = [&](const char* section, const char* key, const char* fallback) {
+        std::string v = fallback;
+        if (root[section] && root[section][key] && root[section][key].IsScalar()) v = root[section][key].as<std::string>();
+        std::filesystem::path fp(v);
+        return (fp.is_relative() ? base / fp : fp).string();
+      };
+      p.queue = path_of("queue", "path", "/var/lib/xnode/queue.db");
+      p.audit = path_of("audit", "path", "/var/lib/xnode/audit.db");
+      p.status_file = path_of("health", "status_file", "/run/xnode/status.json");
+      std::fprintf(stderr, "xnodectl: warning: %s\n", p.error.c_str());
+    } catch (const std::exception&) {
+    }
   }
   if (a.options.count("queue")) p.queue = a.opt("queue");
   if (a.options.count("audit")) p.audit = a.opt("audit");

@@ -1,0 +1,63 @@
+"""SIGHUP reload: a bad configuration is refused and the old one keeps running (reported in status
+as config.last_error); a good one is applied without a restart (a new source starts taking records)."""
+import json
+import os
+import signal
+import time
+
+from _harness import (Check, Env, GEN_RECORDS, PLATFORM, SERVICE_CASES, XNODECTL, XNODED, Platform, gen_records,
+                      require_programs, wait_for)
+
+require_programs(XNODED, XNODECTL, PLATFORM, GEN_RECORDS)
+check = Check()
+env = Env("reload")
+platform = Platform(env).start()
+env.write_config(platform.port)
+env.start_daemon()
+pid = env.daemon.pid
+
+with open(env.config_path, encoding="utf-8") as f:
+    good = f.read()
+with open(env.config_path, "w", encoding="utf-8") as f:
+    f.write(good.replace("max_bytes: 64MiB", "max_bytes: 1MiB"))
+env.daemon.send_signal(signal.SIGHUP)
+
+
+def last_error():
+    cfg = env.status().get("config", {})
+    return cfg.get("last_error")
+
+
+err = wait_for(last_error, 20, "the refused reload to show in status")
+check("queue.max_bytes" in err, "status names the refused key: " + err)
+check(env.daemon.poll() is None and env.daemon.pid == pid, "the daemon keeps running on the old configuration")
+lines = gen_records(500, seed=21)
+env.drop_file("still-working.ndjson", lines)
+wait_for(lambda: (platform.stream(SERVICE_CASES) or {}).get("acked_through", 0) >= 500, 30, "delivery on the old config")
+check(True, "records still flow after a refused reload")
+
+# A good change: a second spool source for the same resource.
+second = os.path.join(env.dir, "spool", "second")
+os.makedirs(second)
+extra = good.replace("health:\n", """  - name: second
+    driver: spool
+    resource: "%s"
+    settings:
+      dir: "%s"
+health:
+""" % (SERVICE_CASES, second), 1)
+extra = extra.replace("version: 1", "version: 2", 1)
+with open(env.config_path, "w", encoding="utf-8") as f:
+    f.write(extra)
+env.daemon.send_signal(signal.SIGHUP)
+wait_for(lambda: env.status().get("config", {}).get("version") == 2 and last_error() is None, 20, "version 2 applied")
+check(True, "the good configuration (version 2) is applied and last_error cleared")
+env.drop_file("via-second.ndjson", gen_records(300, seed=22, start=10001), directory=second)
+wait_for(lambda: platform.stream(SERVICE_CASES)["acked_through"] >= 800, 30, "the new source's records delivered")
+check(platform.stream(SERVICE_CASES)["stored"] == 800, "the new source feeds the stream without a restart")
+check(env.daemon.pid == pid, "same process throughout")
+log_text = env.daemon_log_text()
+check("reload refused" in log_text, "the refusal is logged")
+check(env.stop_daemon() == 0, "clean stop")
+platform.stop()
+check.finish()
