@@ -61,7 +61,8 @@ config::SettingsSchema settings_schema() {
   return SettingsSchema{
       string_key("conninfo", "libpq connection string (key=value words or a postgresql:// URI), without the password")
           .required()
-          .rule("must not contain a password", [](std::string_view v) { return conninfo_problem(v); }),
+          .rule("must not contain a password", [](std::string_view v) { return conninfo_problem(v); })
+          .secret(),
       path_key("password_file", "File holding the database password (first line); readable by the service user only"),
       string_key("query", "SQL returning the rows (columns named as the items); the driver pages it by the cursor"),
       string_key("table", "Table to read, instead of query (with columns)"),

@@ -188,4 +188,5 @@ bad = check_config(f"""      conninfo: "{pg.conninfo()} password=hunter2"
       cursor: [id]
 """)
 check(bad.returncode != 0 and "password" in bad.stderr, "--check-config refuses a password in conninfo (%s)" % bad.stderr.strip()[:300])
+check("hunter2" not in bad.stderr, "the refused connection string is not repeated (no password in the log)")
 check.finish()

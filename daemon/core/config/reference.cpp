@@ -85,7 +85,14 @@ void table(std::string& out, const std::vector<KeySpec>& keys, const std::string
 }
 
 void section(std::string& out, const KeySpec& key, const std::string& path, int depth) {
-  out += "\n" + std::string(static_cast<std::size_t>(depth), '#') + " `" + path + "`\n\n" + key.doc + "\n\n";
+  // Appended piece by piece: GCC 12 -O3 reports a false -Wrestrict on one long concatenation.
+  out += "\n";
+  out.append(static_cast<std::size_t>(depth), '#');
+  out += " `";
+  out += path;
+  out += "`\n\n";
+  out += key.doc;
+  out += "\n\n";
   table(out, key.children, path + ".");
   for (const KeySpec& child : key.children)
     if (child.type == ValueType::object) section(out, child, path + "." + child.name, depth + 1);

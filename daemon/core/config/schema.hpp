@@ -25,6 +25,7 @@ struct KeySpec {
   ValueType type = ValueType::string;
   std::string doc;
   bool is_required = false;
+  bool is_secret = false;  // may hold a credential: errors never repeat the value
   std::optional<std::string> default_text;  // as an operator would write it (`512MiB`, `30s`, `[]`)
   std::optional<std::string> min_text;      // integer, size, duration: inclusive limits
   std::optional<std::string> max_text;
@@ -43,6 +44,10 @@ struct KeySpec {
 
   KeySpec& required() {
     is_required = true;
+    return *this;
+  }
+  KeySpec& secret() {
+    is_secret = true;
     return *this;
   }
   KeySpec& def(std::string text) {

@@ -162,7 +162,10 @@ bool Validator::scalar(const std::string& text, const KeySpec& key, const std::s
         return true;  // an explicitly empty optional value means "off"
       }
       if (key.check) {
-        if (auto broken = key.check(text)) return fail(*broken + " (got " + quote_text(text) + ")");
+        // A value that may hold a credential (a connection string with a password) never reaches
+        // stderr or the journal.
+        if (auto broken = key.check(text))
+          return fail(*broken + (key.is_secret ? std::string(" (value not shown)") : " (got " + quote_text(text) + ")"));
       }
       if (key.type == ValueType::path) out.text = resolve_path(text);
       return true;
