@@ -18,7 +18,7 @@ config::SettingsSchema settings_schema() {
           .at_least("1s")
           .at_most("1h"),
       integer_key("chunk_records", "Records a batch at most (one queue transaction, one progress mark)")
-          .def("1000")
+          .def("500")
           .at_least("1")
           .at_most("100000"),
       integer_key("max_in_flight", "Batches of a file submitted and not yet durable (pipelining)")
