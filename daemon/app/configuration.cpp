@@ -9,6 +9,18 @@
 
 namespace xnode::app {
 
+tls::TlsSettings uplink_tls_settings(const config::UplinkConfig& uplink) {
+  tls::TlsSettings t;
+  t.role = tls::Role::client;
+  t.ca_file = uplink.ca_file;
+  t.crl_file = uplink.crl_file;
+  t.cert_file = uplink.cert_file;
+  t.key_file = uplink.key_file;
+  t.server_name = uplink.server_name;
+  t.spki_pins = uplink.pins;
+  return t;
+}
+
 CheckedConfiguration check_configuration(const std::string& path, bool check_tls_files) {
   CheckedConfiguration out;
   out.path = path;
@@ -44,15 +56,7 @@ CheckedConfiguration check_configuration(const std::string& path, bool check_tls
   }
 
   if (check_tls_files) {
-    tls::TlsSettings t;
-    t.role = tls::Role::client;
-    t.ca_file = cfg.uplink.ca_file;
-    t.crl_file = cfg.uplink.crl_file;
-    t.cert_file = cfg.uplink.cert_file;
-    t.key_file = cfg.uplink.key_file;
-    t.server_name = cfg.uplink.server_name;
-    t.spki_pins = cfg.uplink.pins;
-    auto tls = tls::TlsConfig::create(t);
+    auto tls = tls::TlsConfig::create(uplink_tls_settings(cfg.uplink));
     if (!tls) out.errors.push_back(path + ": uplink: " + tls.error().message);
   }
 

@@ -9,6 +9,7 @@
 
 #include "core/catalog/resource.hpp"
 #include "core/config/config.hpp"
+#include "io/tls/tls_config.hpp"
 
 namespace xnode::app {
 
@@ -22,6 +23,9 @@ struct CheckedConfiguration {
   std::vector<std::string> warnings;  // valid, but an operator should know
   bool ok() const { return config.has_value(); }
 };
+
+// The uplink's client TLS policy from the configuration (used by the check and by the daemon).
+tls::TlsSettings uplink_tls_settings(const config::UplinkConfig& uplink);
 
 // `check_tls_files`: also load the CA, certificate, key (mode checked) and CRL.
 CheckedConfiguration check_configuration(const std::string& path, bool check_tls_files = true);

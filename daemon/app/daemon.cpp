@@ -278,15 +278,7 @@ struct Daemon::Impl {
   }
 
   https::ClientOptions client_options(const config::Config& cfg) {
-    tls::TlsSettings t;
-    t.role = tls::Role::client;
-    t.ca_file = cfg.uplink.ca_file;
-    t.crl_file = cfg.uplink.crl_file;
-    t.cert_file = cfg.uplink.cert_file;
-    t.key_file = cfg.uplink.key_file;
-    t.server_name = cfg.uplink.server_name;
-    t.spki_pins = cfg.uplink.pins;
-    auto tls = tls::TlsConfig::create(t);
+    auto tls = tls::TlsConfig::create(uplink_tls_settings(cfg.uplink));
     if (!tls) throw std::runtime_error("uplink TLS: " + tls.error().message);
     https::ClientOptions o;
     o.endpoints = cfg.uplink.endpoints;
