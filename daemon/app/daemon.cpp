@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "app/catalog_watch.hpp"
 #include "app/configuration.hpp"
 #include "app/uplink_hooks.hpp"
 #include "app/intake_pipeline.hpp"
@@ -23,6 +24,7 @@
 #include "core/base/log.hpp"
 #include "core/catalog/catalog_sync.hpp"
 #include "core/catalog/enums.hpp"
+#include "core/catalog/overdue.hpp"
 #include "core/catalog/slice_hash.hpp"
 #include "core/health/health_model.hpp"
 #include "drivers/registry.hpp"
@@ -40,6 +42,12 @@ namespace xnode::app {
 namespace {
 
 constexpr const char* kCatalogMarkSource = "_catalog";  // queue marks: the confirmed catalog version
+// Queue marks {"_intake", <stream>, <unix ms>}: when each stream last took a record in, so the
+// overdue list (Art. 43) survives a restart. Written at most once a minute: a minute of
+// imprecision in a measure of days is nothing, and the intake path stays free of extra writes.
+constexpr const char* kIntakeMarkSource = "_intake";
+constexpr auto kIntakePersistEvery = std::chrono::seconds(60);
+constexpr auto kOverdueEvery = std::chrono::seconds(5);
 
 log::Level to_log_level(config::LogLevel l) {
   switch (l) {
@@ -128,6 +136,14 @@ struct Daemon::Impl {
   int ticks = 0;
   std::int64_t audit_durable_announced = 0;  // durable_seq the uplink last heard of
 
+  CatalogWatch catalog_watch;                 // edits of catalog.dir, picked up on the tick
+  catalog::LastRecordTimes last_intake;       // per stream, the last committed record's intake time
+  std::set<std::string> intake_unsaved;       // streams whose last_intake is newer than its mark
+  TimePoint tracking_since{};                 // streams without a record are measured from here
+  std::chrono::steady_clock::time_point last_intake_persist{};
+  std::chrono::steady_clock::time_point last_overdue{};
+  std::optional<TimePoint> review_warned_at;  // the yearly-review warning is logged once a day
+
   // --- start ---------------------------------------------------------------------------------
 
   int start() {
@@ -166,10 +182,16 @@ struct Daemon::Impl {
     });
 
     pipeline->on_committed([this](const std::string& stream, std::uint64_t last_seq) {
-      asio::post(io, [this, stream, last_seq] {
+      asio::post(io, [this, stream, last_seq, at = Clock::now()] {
+        auto& last = last_intake[stream];
+        if (at > last) last = at;
+        intake_unsaved.insert(stream);
         if (runner && !stopping) runner->records_committed(stream, last_seq);
       });
     });
+    tracking_since = Clock::now();
+    read_intake_marks();
+    catalog_watch.reset(cfg.catalog.dir);
     sync = catalog::CatalogSync(read_confirmed_catalog());
     sync.set_local(current.slice);
 
@@ -250,6 +272,8 @@ struct Daemon::Impl {
     json::Value d = json::Value::object();
     d.set("version", static_cast<long long>(current.version));
     d.set("sha256", current.sha256);
+    d.set("catalog_sha256", catalog::slice_sha256(current.slice));
+    d.set("catalog_resources", static_cast<unsigned long long>(current.slice.resources.size()));
     return d;
   }
 
@@ -275,6 +299,74 @@ struct Daemon::Impl {
     store->submit(std::move(b), [](io::SubmitResult r) {
       if (r.status != io::SubmitStatus::ok) log::warning("catalog", "cannot save the confirmed catalog version: " + r.error);
     });
+  }
+
+  // The last intake times saved by an earlier run; the earliest of them also tells since when this
+  // node has been tracking, so a restart does not reset the overdue clock of a silent resource.
+  void read_intake_marks() {
+    std::promise<std::vector<io::SourceMark>> p;
+    auto f = p.get_future();
+    store->read_marks(kIntakeMarkSource, [&p](std::vector<io::SourceMark> marks) { p.set_value(std::move(marks)); });
+    for (const auto& m : f.get()) {
+      if (m.key == "_since") {
+        try {
+          tracking_since = TimePoint(std::chrono::milliseconds(std::stoll(m.value)));
+        } catch (const std::exception&) {
+          log::warning("catalog", "ignoring an unreadable intake tracking mark: " + m.value);
+        }
+        continue;
+      }
+      try {
+        last_intake[m.key] = TimePoint(std::chrono::milliseconds(std::stoll(m.value)));
+      } catch (const std::exception&) {
+        log::warning("catalog", "ignoring an unreadable last-intake mark of " + m.key + ": " + m.value);
+      }
+    }
+    // A first start records when tracking began; later starts keep the stored one.
+    io::IntakeBatch b;
+    b.marks.push_back({kIntakeMarkSource, "_since", std::to_string(unix_ms(tracking_since)), std::string()});
+    store->submit(std::move(b), [](io::SubmitResult) {});  // refused (already set) is the normal case
+  }
+
+  static long long unix_ms(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  }
+
+  void persist_intake_times() {
+    if (intake_unsaved.empty()) return;
+    io::IntakeBatch b;
+    for (const auto& stream : intake_unsaved) {
+      auto it = last_intake.find(stream);
+      if (it != last_intake.end()) b.marks.push_back({kIntakeMarkSource, stream, std::to_string(unix_ms(it->second))});
+    }
+    intake_unsaved.clear();
+    store->submit(std::move(b), [](io::SubmitResult r) {
+      if (r.status != io::SubmitStatus::ok)
+        log::warning("catalog", "cannot save the streams' last intake times: " + r.error);
+    });
+  }
+
+  // Overdue resources into the health report (catalog.overdue, the overdue_resources alarm), and
+  // the yearly-review warning in the log.
+  void refresh_catalog_health(TimePoint now) {
+    const config::Config& cfg = *current.config;
+    const auto grace = std::chrono::duration_cast<std::chrono::seconds>(cfg.catalog.overdue_grace);
+    std::vector<health::OverdueResource> overdue;
+    for (auto& o : catalog::overdue_resources(current.slice, last_intake, tracking_since, now, grace))
+      overdue.push_back({std::move(o.code), std::string(catalog::code_of(o.update_cycle)), o.last_update});
+    const std::int64_t version = sync.confirmed() ? sync.confirmed()->version : 0;
+    health.set_catalog(version, std::move(overdue));
+
+    if (review_warned_at && now - *review_warned_at < std::chrono::hours(24)) return;
+    auto last_edit = catalog_dir_last_edit(cfg.catalog.dir);
+    if (!last_edit) return;
+    // "Changed or confirmed": a platform confirmation of this very slice counts as a review only
+    // through the files it was made from, so the files' last edit is the measure.
+    if (now - *last_edit >= cfg.catalog.review_warning) {
+      review_warned_at = now;
+      log::warning("catalog", "the catalog slice in " + cfg.catalog.dir + " was last edited " + format_rfc3339(*last_edit) +
+                                  ": its yearly review is due (Art. 12); review the resources and save the files");
+    }
   }
 
   https::ClientOptions client_options(const config::Config& cfg) {
@@ -549,6 +641,18 @@ struct Daemon::Impl {
       refresh_health(now);
       write_status_file(now);
     }
+    if (catalog_watch.changed()) {
+      log::notice("catalog", "the catalog files in " + catalog_watch.dir() + " changed: reloading");
+      reload();
+    }
+    if (steady - last_overdue >= kOverdueEvery) {
+      last_overdue = steady;
+      refresh_catalog_health(now);
+    }
+    if (steady - last_intake_persist >= kIntakePersistEvery) {
+      last_intake_persist = steady;
+      persist_intake_times();
+    }
     for (const auto& t : health.evaluate(now)) {
       log::write(t.log_level(), "alarm", t.describe());
       audit_event(t.audit_action(), health::alarm_name(t.id), "ok", t.audit_detail());
@@ -708,6 +812,9 @@ struct Daemon::Impl {
 
     current = std::move(next);
     config_error.reset();
+    // A new directory starts from what is there now; the same one keeps its last fingerprint, so
+    // an edit made while this reload ran is still seen on the next tick.
+    if (current.config->catalog.dir != catalog_watch.dir()) catalog_watch.reset(current.config->catalog.dir);
     health.set_config(current.version, current.sha256, std::nullopt);
     for (const auto& s : current.config->sources)
       if (s.enabled && !sources.count(s.name)) start_source(s);
@@ -727,6 +834,7 @@ struct Daemon::Impl {
     for (auto& [name, rs] : sources)
       if (rs.driver) rs.driver->stop();
     if (runner) runner->stop();
+    persist_intake_times();
     audit_event(std::string(audit::action::node_stopped), current.config->node.id, "ok", json::Value::object());
     // close_notify to the platform, bounded: the loop ends when the client is closed.
     client->close([this] { io.stop(); });
