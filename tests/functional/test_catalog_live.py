@@ -3,9 +3,10 @@ without SIGHUP and reaches the platform's catalog; an invalid edit keeps the las
 force, shows in status and the log, and records keep flowing; the fixed file is applied."""
 import json
 import os
+import sqlite3
 import time
 
-from _harness import (Check, Env, GEN_RECORDS, PLATFORM, SERVICE_CASES, XNODECTL, XNODED, Platform, gen_records,
+from _harness import (ENTERPRISE, Check, Env, GEN_RECORDS, PLATFORM, SERVICE_CASES, XNODECTL, XNODED, Platform, gen_records,
                       require_programs, wait_for)
 
 require_programs(XNODED, XNODECTL, PLATFORM, GEN_RECORDS)
@@ -13,6 +14,10 @@ check = Check()
 env = Env("catalog-live")
 platform = Platform(env).start()
 env.write_config(platform.port)
+# The department last saved its slice 400 days ago: its yearly review is due (Art. 12).
+long_ago = time.time() - 400 * 86400
+for name in os.listdir(env.catalog):
+    os.utime(os.path.join(env.catalog, name), (long_ago, long_ago))
 env.start_daemon()
 pid = env.daemon.pid
 NODE = "scj-01"
@@ -44,6 +49,8 @@ def delivered():
     return (platform.stream(SERVICE_CASES) or {}).get("acked_through", 0)
 
 
+wait_for(lambda: "yearly review is due" in env.daemon_log_text(), 15, "the yearly-review warning")
+check(True, "a slice not edited for 400 days gives the yearly-review warning")
 first = wait_for(lambda: platform_catalog_version() or None, 30, "the initial slice on the platform")
 wait_for(lambda: status_catalog_version() == first, 20, "status to show the confirmed catalog version")
 check(True, "initial slice stored on the platform at version %d" % first)
@@ -110,5 +117,36 @@ check(len(refused) == 1 and "update_cycle" in refused[0]["detail"].get("first_er
 synced = [e["detail"]["version"] for e in events if e["action"] == "catalog.synced" and e["object"] == "catalog"]
 check(synced[-3:] == [second, second + 1, second + 2], "catalog.synced for each new version: %s" % synced)
 check(env.ctl("audit", "verify").returncode == 0, "the audit chain verifies")
+
+# Overdue, across a restart: the last intake times live in the queue file. Make the stored times
+# three days old (as if the node had been off), restart, and the daily and realtime resources
+# with no fresh record are overdue; a record for one of them takes it off the list.
+queue_db = os.path.join(env.dir, "state", "queue.db")
+db = sqlite3.connect(queue_db)
+stored = dict(db.execute("SELECT key, value FROM source_marks WHERE source = '_intake'").fetchall())
+check("_since" in stored and SERVICE_CASES in stored, "tracking start and last intake persisted: %s" % sorted(stored))
+three_days_ago = str(int((time.time() - 3 * 86400) * 1000))
+db.execute("UPDATE source_marks SET value = ? WHERE source = '_intake'", (three_days_ago,))
+db.commit()
+db.close()
+env.start_daemon()
+
+
+def overdue_codes():
+    return sorted(o["code"] for o in env.status().get("catalog", {}).get("overdue", []))
+
+
+expected = sorted([ENTERPRISE, SERVICE_CASES, ENTERPRISE.replace("101003/", "101004/").replace("-00001", "-00002")])
+got = wait_for(lambda: overdue_codes() == expected and overdue_codes(), 20, "the overdue list after restart")
+check(True, "daily and realtime resources overdue after 3 silent days, monthly and share-none not: %s" % got)
+alarms = [a["id"] for a in env.status().get("alarms", [])]
+check("overdue_resources" in alarms, "the overdue_resources alarm is raised: %s" % alarms)
+entry = [o for o in env.status()["catalog"]["overdue"] if o["code"] == SERVICE_CASES][0]
+check(entry["update_cycle"] == "realtime" and entry["last_update"] is not None,
+      "the entry names the cycle and the last record's time: %s" % entry)
+env.drop_file("fresh.ndjson", gen_records(10, seed=41, start=50001))
+wait_for(lambda: SERVICE_CASES not in overdue_codes(), 20, "a fresh record to clear the resource's overdue state")
+check(len(overdue_codes()) == 2, "only the resources still silent stay overdue")
+check(env.stop_daemon() == 0, "clean stop after the overdue check")
 platform.stop()
 check.finish()
