@@ -22,6 +22,11 @@ class CatalogWatch {
   // True once per change of the directory's slice files since the last call (or reset).
   bool changed();
 
+  // A reload read the files as they were at `fingerprint` (taken before it read them): that state
+  // counts as seen, so a SIGHUP after an edit is not followed by a second reload of the same
+  // files, while an edit made during the reload still differs and is picked up on the next tick.
+  void seen(std::string fingerprint) { m_seen = std::move(fingerprint); }
+
   const std::string& dir() const { return m_dir; }
 
  private:

@@ -766,8 +766,10 @@ struct Daemon::Impl {
   void reload() {
     notifier.reloading();
     log::notice("config", "reloading " + config_path);
+    const std::string catalog_before = catalog_dir_fingerprint(catalog_watch.dir());
     CheckedConfiguration next = check_configuration(config_path);
     if (!next.ok()) {
+      catalog_watch.seen(catalog_before);
       std::string first = next.errors.empty() ? "invalid" : next.errors.front();
       for (const auto& e : next.errors) log::error("config", e);
       log::error("config", "reload refused: keeping configuration version " + std::to_string(current.version));
@@ -812,9 +814,12 @@ struct Daemon::Impl {
 
     current = std::move(next);
     config_error.reset();
-    // A new directory starts from what is there now; the same one keeps its last fingerprint, so
-    // an edit made while this reload ran is still seen on the next tick.
-    if (current.config->catalog.dir != catalog_watch.dir()) catalog_watch.reset(current.config->catalog.dir);
+    // The files this reload read count as seen (SIGHUP after an edit: no second reload); an edit
+    // made while it ran still differs and comes on the next tick. A new directory starts from now.
+    if (current.config->catalog.dir != catalog_watch.dir())
+      catalog_watch.reset(current.config->catalog.dir);
+    else
+      catalog_watch.seen(catalog_before);
     health.set_config(current.version, current.sha256, std::nullopt);
     for (const auto& s : current.config->sources)
       if (s.enabled && !sources.count(s.name)) start_source(s);
