@@ -125,7 +125,7 @@ Record make_record(Rng& rng, std::uint64_t id) {
     const int month = 1 + static_cast<int>(rng.below(12));
     const int day = 1 + static_cast<int>(rng.below(31));
     if (!xnode::valid_ymd(year, month, day)) continue;
-    char first17[18];
+    char first17[64];  // 17 used; room for what -Wformat-truncation assumes of the ints
     std::snprintf(first17, sizeof first17, "%s%04d%02d%02d%03u", region.code, year, month, day,
                   static_cast<unsigned>(rng.below(1000)));
     r.citizen_id = std::string(first17, 17);
