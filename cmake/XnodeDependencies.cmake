@@ -21,5 +21,9 @@ add_library(xnode_asio INTERFACE)
 target_link_libraries(xnode_asio INTERFACE Boost::headers Threads::Threads)
 target_compile_definitions(xnode_asio INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
 
+# libpq: headers only. The postgres driver dlopen()s libpq.so.5 when a postgres source starts
+# (drivers/postgres/libpq_api.hpp): linking it would load libssl, libcrypto, GSSAPI, LDAP, GnuTLS
+# and p11-kit into every daemon, some 4-5 MiB of RSS, also where no source uses PostgreSQL.
 add_library(xnode_libpq INTERFACE)
-target_link_libraries(xnode_libpq INTERFACE PostgreSQL::PostgreSQL)
+target_include_directories(xnode_libpq SYSTEM INTERFACE ${PostgreSQL_INCLUDE_DIRS})
+target_link_libraries(xnode_libpq INTERFACE ${CMAKE_DL_LIBS})

@@ -1,6 +1,5 @@
 #include "drivers/postgres/postgres_driver.hpp"
 
-#include <libpq-fe.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include <fstream>
 
 #include "core/base/log.hpp"
+#include "drivers/postgres/libpq_api.hpp"
 #include "drivers/postgres/pg_values.hpp"
 
 namespace xnode::drivers::postgres {
@@ -92,13 +92,17 @@ class PostgresDriver::Connection {
   ~Connection() {
     {
       std::lock_guard lock(m_cancel_mutex);
-      if (m_cancel) PQfreeCancel(m_cancel);
+      if (m_cancel) m_pq.PQfreeCancel(m_cancel);
       m_cancel = nullptr;
     }
-    if (m_conn) PQfinish(m_conn);
+    if (m_conn) m_pq.PQfinish(m_conn);
   }
 
   static Expected<std::shared_ptr<Connection>> open(const PostgresSettings& settings) {
+    // libpq is loaded here, by the first postgres source to connect, not linked (libpq_api.hpp).
+    auto loaded = libpq();
+    if (!loaded) return loaded.error();
+    const LibpqApi& pq = **loaded;
     std::string password;
     if (!settings.password_file.empty()) {
       auto p = read_password(settings.password_file);
@@ -116,14 +120,14 @@ class PostgresDriver::Connection {
     }
     keys.push_back(nullptr);
     values.push_back(nullptr);
-    auto connection = std::shared_ptr<Connection>(new Connection());
-    connection->m_conn = PQconnectdbParams(keys.data(), values.data(), 1);
+    auto connection = std::shared_ptr<Connection>(new Connection(pq));
+    connection->m_conn = pq.PQconnectdbParams(keys.data(), values.data(), 1);
     if (!connection->m_conn) return make_error("connect: out of memory");
-    if (PQstatus(connection->m_conn) != CONNECTION_OK)
-      return make_error("connect: " + trim_message(PQerrorMessage(connection->m_conn)));
+    if (pq.PQstatus(connection->m_conn) != CONNECTION_OK)
+      return make_error("connect: " + trim_message(pq.PQerrorMessage(connection->m_conn)));
     {
       std::lock_guard lock(connection->m_cancel_mutex);
-      connection->m_cancel = PQgetCancel(connection->m_conn);
+      connection->m_cancel = pq.PQgetCancel(connection->m_conn);
     }
     return connection;
   }
@@ -132,12 +136,12 @@ class PostgresDriver::Connection {
   std::optional<Failure> prepare() {
     auto encoding = exec("SHOW server_encoding", {});
     if (!encoding) return encoding.error();
-    const std::string server_encoding = PQntuples(encoding->get()) == 1 ? PQgetvalue(encoding->get(), 0, 0) : "";
+    const std::string server_encoding = m_pq.PQntuples(encoding->get()) == 1 ? m_pq.PQgetvalue(encoding->get(), 0, 0) : "";
     if (server_encoding != "UTF8")
       return Failure{"database encoding is " + server_encoding +
                          ", not UTF8: the driver takes UTF-8 databases only (records travel as UTF-8 JSON)",
                      true};
-    const char* client = PQparameterStatus(m_conn, "client_encoding");
+    const char* client = m_pq.PQparameterStatus(m_conn, "client_encoding");
     if (!client || std::string_view(client) != "UTF8")
       return Failure{std::string("client encoding is ") + (client ? client : "unknown") + ", not UTF8", true};
     for (const char* setting : {"SET DateStyle = ISO", "SET TimeZone = 'UTC'", "SET bytea_output = hex", "SET extra_float_digits = 1"}) {
@@ -147,7 +151,7 @@ class PostgresDriver::Connection {
     return std::nullopt;
   }
 
-  using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+  using Result = std::unique_ptr<PGresult, decltype(LibpqApi::PQclear)>;
 
   // Runs `sql` with text parameters; a result with rows or none, or the failure classified.
   struct Outcome {
@@ -163,39 +167,43 @@ class PostgresDriver::Connection {
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p.c_str());
-    Result result(PQexecParams(m_conn, sql.c_str(), static_cast<int>(values.size()), nullptr,
+    Result result(m_pq.PQexecParams(m_conn, sql.c_str(), static_cast<int>(values.size()), nullptr,
                                values.empty() ? nullptr : values.data(), nullptr, nullptr, 0),
-                  &PQclear);
+                  m_pq.PQclear);
     Outcome out;
-    const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    const auto status = result ? m_pq.PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
       out.result = std::move(result);
       return out;
     }
-    const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
-    std::string message = trim_message(result ? PQresultErrorMessage(result.get()) : PQerrorMessage(m_conn));
-    if (message.empty()) message = trim_message(PQerrorMessage(m_conn));
+    const char* state = result ? m_pq.PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+    std::string message = trim_message(result ? m_pq.PQresultErrorMessage(result.get()) : m_pq.PQerrorMessage(m_conn));
+    if (message.empty()) message = trim_message(m_pq.PQerrorMessage(m_conn));
     const std::string sqlstate = state ? state : "";
     // Class 42 (syntax error or access rule violation: 42703 undefined column, 42P01 undefined
     // table, 42601 syntax, 42501 privilege) and 22 (data exception: a cursor value the column
     // type cannot take) do not heal by retrying.
     out.failure.permanent = sqlstate.rfind("42", 0) == 0 || sqlstate.rfind("22", 0) == 0;
     out.failure.message = (sqlstate.empty() ? "" : "SQLSTATE " + sqlstate + ": ") + message;
-    if (PQstatus(m_conn) != CONNECTION_OK) out.failure.message = "connection lost: " + out.failure.message;
+    if (m_pq.PQstatus(m_conn) != CONNECTION_OK) out.failure.message = "connection lost: " + out.failure.message;
     return out;
   }
 
-  bool healthy() const { return PQstatus(m_conn) == CONNECTION_OK; }
+  bool healthy() const { return m_pq.PQstatus(m_conn) == CONNECTION_OK; }
+
+  // The table the connection was opened with, for reading its results.
+  const LibpqApi& pq() const { return m_pq; }
 
   void cancel() {
     std::lock_guard lock(m_cancel_mutex);
     if (!m_cancel) return;
     char error[256];
-    PQcancel(m_cancel, error, sizeof error);
+    m_pq.PQcancel(m_cancel, error, sizeof error);
   }
 
  private:
-  Connection() = default;
+  explicit Connection(const LibpqApi& pq) : m_pq(pq) {}
+  const LibpqApi& m_pq;
   PGconn* m_conn = nullptr;
   std::mutex m_cancel_mutex;
   PGcancel* m_cancel = nullptr;
@@ -397,9 +405,10 @@ PostgresDriver::Outcome PostgresDriver::poll_rows() {
     return Outcome::retry;
   }
   PGresult* res = page->get();
-  const int rows = PQntuples(res);
+  const LibpqApi& pq = m_connection->pq();
+  const int rows = pq.PQntuples(res);
   if (rows == 0) return Outcome::nothing_new;
-  const int fields = PQnfields(res);
+  const int fields = pq.PQnfields(res);
 
   // Which result columns are data, which the cursor, which the soft-delete flag.
   std::vector<int> cursor_fields(m_settings.cursor.size(), -1);
@@ -409,7 +418,7 @@ PostgresDriver::Outcome PostgresDriver::poll_rows() {
                                    : m_settings.table.empty()              ? m_settings.soft_delete_column
                                                                            : kDeletedAlias;
   for (int f = 0; f < fields; ++f) {
-    std::string_view name = PQfname(res, f);
+    std::string_view name = pq.PQfname(res, f);
     if (auto index = cursor_alias_index(name, cursor_fields.size())) {
       cursor_fields[*index] = f;
     } else if (!deleted_name.empty() && name == deleted_name) {
@@ -426,7 +435,7 @@ PostgresDriver::Outcome PostgresDriver::poll_rows() {
     failure("soft_delete_column " + m_settings.soft_delete_column + " is not a column of the query", true);
     return Outcome::retry;
   }
-  if (deleted_field >= 0 && PQftype(res, deleted_field) != oid::boolean) {
+  if (deleted_field >= 0 && pq.PQftype(res, deleted_field) != oid::boolean) {
     failure("soft_delete_column " + m_settings.soft_delete_column + " is not boolean", true);
     return Outcome::retry;
   }
@@ -440,13 +449,13 @@ PostgresDriver::Outcome PostgresDriver::poll_rows() {
     std::vector<std::string> cursor;
     std::string origin = (m_settings.table.empty() ? std::string("query") : m_settings.table) + "@(";
     for (std::size_t i = 0; i < cursor_fields.size(); ++i) {
-      if (PQgetisnull(res, r, cursor_fields[i])) {
+      if (pq.PQgetisnull(res, r, cursor_fields[i])) {
         failure("cursor column " + m_settings.cursor[i] +
                     " is NULL in a row after " + origin + "): cursor columns must be NOT NULL",
                 true);
         return Outcome::retry;
       }
-      cursor.emplace_back(PQgetvalue(res, r, cursor_fields[i]));
+      cursor.emplace_back(pq.PQgetvalue(res, r, cursor_fields[i]));
       origin += (i ? ", " : "") + cursor.back();
     }
     origin += ")";
@@ -455,22 +464,22 @@ PostgresDriver::Outcome PostgresDriver::poll_rows() {
     record.data = json::Value::object();
     std::string problem;
     for (int f : data_fields) {
-      if (PQgetisnull(res, r, f)) {
-        record.data.set(PQfname(res, f), json::Value());
+      if (pq.PQgetisnull(res, r, f)) {
+        record.data.set(pq.PQfname(res, f), json::Value());
         continue;
       }
-      std::string_view text(PQgetvalue(res, r, f), static_cast<std::size_t>(PQgetlength(res, r, f)));
-      auto value = to_json(PQftype(res, f), text, m_settings.naive_timestamp_offset);
+      std::string_view text(pq.PQgetvalue(res, r, f), static_cast<std::size_t>(pq.PQgetlength(res, r, f)));
+      auto value = to_json(pq.PQftype(res, f), text, m_settings.naive_timestamp_offset);
       if (value) {
-        record.data.set(PQfname(res, f), std::move(value).value());
+        record.data.set(pq.PQfname(res, f), std::move(value).value());
       } else {
         if (!problem.empty()) problem += "; ";
-        problem += std::string(PQfname(res, f)) + ": " + value.error().message;
-        record.data.set(PQfname(res, f), json::Value(std::string(text)));
+        problem += std::string(pq.PQfname(res, f)) + ": " + value.error().message;
+        record.data.set(pq.PQfname(res, f), json::Value(std::string(text)));
       }
     }
-    record.is_delete = deleted_field >= 0 && !PQgetisnull(res, r, deleted_field) &&
-                       std::string_view(PQgetvalue(res, r, deleted_field)) == "t";
+    record.is_delete = deleted_field >= 0 && !pq.PQgetisnull(res, r, deleted_field) &&
+                       std::string_view(pq.PQgetvalue(res, r, deleted_field)) == "t";
     record.raw = json::serialize(record.data);
     if (problem.empty()) {
       batch.records.push_back(std::move(record));
@@ -506,9 +515,10 @@ PostgresDriver::Outcome PostgresDriver::poll_changes() {
     return Outcome::retry;
   }
   PGresult* res = page->get();
-  const int rows = PQntuples(res);
+  const LibpqApi& pq = m_connection->pq();
+  const int rows = pq.PQntuples(res);
   if (rows == 0) return Outcome::nothing_new;
-  const int id_field = PQfnumber(res, "change_id"), op_field = PQfnumber(res, "op");
+  const int id_field = pq.PQfnumber(res, "change_id"), op_field = pq.PQfnumber(res, "op");
   if (id_field < 0 || op_field < 0) {
     failure("change_table " + m_settings.change_table + " lacks change_id or op", true);
     return Outcome::retry;
@@ -518,10 +528,10 @@ PostgresDriver::Outcome PostgresDriver::poll_changes() {
   std::string last = m_last_change;
   const TimePoint now = m_clock();
   for (int r = 0; r < rows; ++r) {
-    last = PQgetvalue(res, r, id_field);
+    last = pq.PQgetvalue(res, r, id_field);
     // Only deletions travel from the change table; inserts and updates come with the rows
     // themselves through the cursor.
-    std::string op = PQgetisnull(res, r, op_field) ? "" : PQgetvalue(res, r, op_field);
+    std::string op = pq.PQgetisnull(res, r, op_field) ? "" : pq.PQgetvalue(res, r, op_field);
     std::transform(op.begin(), op.end(), op.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (op != "delete" && op != "d") continue;
     SourceRecord record;
@@ -529,19 +539,19 @@ PostgresDriver::Outcome PostgresDriver::poll_changes() {
     record.is_delete = true;
     record.data = json::Value::object();
     std::string problem;
-    for (int f = 0; f < PQnfields(res); ++f) {
+    for (int f = 0; f < pq.PQnfields(res); ++f) {
       if (f == id_field || f == op_field) continue;
-      if (PQgetisnull(res, r, f)) {
-        record.data.set(PQfname(res, f), json::Value());
+      if (pq.PQgetisnull(res, r, f)) {
+        record.data.set(pq.PQfname(res, f), json::Value());
         continue;
       }
-      std::string_view text(PQgetvalue(res, r, f), static_cast<std::size_t>(PQgetlength(res, r, f)));
-      auto value = to_json(PQftype(res, f), text, m_settings.naive_timestamp_offset);
+      std::string_view text(pq.PQgetvalue(res, r, f), static_cast<std::size_t>(pq.PQgetlength(res, r, f)));
+      auto value = to_json(pq.PQftype(res, f), text, m_settings.naive_timestamp_offset);
       if (!value) {
-        problem += std::string(PQfname(res, f)) + ": " + value.error().message;
-        record.data.set(PQfname(res, f), json::Value(std::string(text)));
+        problem += std::string(pq.PQfname(res, f)) + ": " + value.error().message;
+        record.data.set(pq.PQfname(res, f), json::Value(std::string(text)));
       } else {
-        record.data.set(PQfname(res, f), std::move(value).value());
+        record.data.set(pq.PQfname(res, f), std::move(value).value());
       }
     }
     record.raw = json::serialize(record.data);
@@ -567,7 +577,10 @@ void PostgresDriver::run() {
       auto opened = Connection::open(m_settings);
       std::optional<Failure> problem;
       if (!opened)
-        problem = Failure{opened.error().message, opened.error().message.rfind("password_file", 0) == 0};
+        // Neither a readable password file nor a missing libpq heals by retrying soon: both
+        // wait for the operator (chmod 600; apt install libpq5).
+        problem = Failure{opened.error().message, opened.error().message.rfind("password_file", 0) == 0 ||
+                                                      opened.error().message.rfind(kLibpqSoname, 0) == 0};
       else if (auto prepared = (*opened)->prepare())
         problem = prepared;
       if (problem) {

@@ -16,6 +16,8 @@
 //   column or table, syntax, privilege; a non-UTF-8 database; a readable password file) says so
 //   and retries only every 10 minutes.
 // Threading: libpq runs blocking on the driver's own thread; stop() cancels a running query.
+// libpq is not linked: the first connect loads libpq.so.5 (libpq_api.hpp). Without it the source
+// is in state `error`, "libpq.so.5 not found: install libpq5", retried every 10 minutes.
 #pragma once
 #include <atomic>
 #include <chrono>
