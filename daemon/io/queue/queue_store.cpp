@@ -427,8 +427,9 @@ class SqliteQueueStore final : public QueueStore {
     // Debian builds SQLite with secure_delete on, which overwrites freed pages: it doubles the
     // writes of every acknowledge and buys nothing here (the file is not handed to anyone).
     must(m_db.exec("PRAGMA secure_delete=OFF"));
-    // The daemon's whole RSS budget is 16 MiB: a 2 MiB page cache is plenty for append + drain.
-    must(m_db.exec("PRAGMA cache_size=-2048"));
+    // The daemon's whole RSS budget is 16 MiB: a 1 MiB page cache is plenty for append + drain
+    // (chunks are large blobs; the b-trees stay small).
+    must(m_db.exec("PRAGMA cache_size=-1024"));
     // Keep the WAL file from staying large after a checkpoint.
     // Checkpoint every 8 MiB of WAL rather than 4: half the checkpoint fsyncs, same bytes.
     must(m_db.exec("PRAGMA wal_autocheckpoint=2048"));
