@@ -7,6 +7,7 @@
 // nothing lost, nothing taken twice. Drivers know nothing of Asio; each runs on its own thread
 // (or on callbacks of its own) and returns from stop() only when nothing is in flight.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -74,5 +75,10 @@ struct DriverContext {
   // The wall clock, injectable for tests (quarantine times, last_ok).
   std::function<TimePoint()> clock = [] { return Clock::now(); };
 };
+
+// The source's progress marks, read through the sink and waited for on the driver's own thread.
+// nullopt when `stop` was set before they arrived.
+std::optional<std::vector<io::SourceMark>> wait_for_marks(IntakeSink& sink, const std::string& source,
+                                                          const std::atomic<bool>& stop);
 
 }  // namespace xnode::drivers

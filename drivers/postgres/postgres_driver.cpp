@@ -310,25 +310,9 @@ std::string PostgresDriver::page_sql(bool resume) const {
 }
 
 bool PostgresDriver::load_marks() {
-  struct Shared {
-    std::mutex mutex;
-    std::condition_variable cv;
-    bool done = false;
-    std::vector<io::SourceMark> marks;
-  };
-  auto shared = std::make_shared<Shared>();
-  m_sink.read_marks(m_source, [shared](std::vector<io::SourceMark> marks) {
-    std::lock_guard lock(shared->mutex);
-    shared->marks = std::move(marks);
-    shared->done = true;
-    shared->cv.notify_all();
-  });
-  std::unique_lock lock(shared->mutex);
-  while (!shared->done) {
-    if (m_stop) return false;
-    shared->cv.wait_for(lock, 50ms);
-  }
-  for (const auto& mark : shared->marks) {
+  auto marks = wait_for_marks(m_sink, m_source, m_stop);
+  if (!marks) return false;
+  for (const auto& mark : *marks) {
     if (mark.source != m_source || mark.value.empty()) continue;
     if (mark.key == kChangesMark) {
       m_last_change = mark.value;

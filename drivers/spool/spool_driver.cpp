@@ -262,25 +262,9 @@ bool SpoolDriver::work_ready(SteadyTime now) const {
 std::size_t SpoolDriver::window() const { return m_cautious_batches > 0 ? 1 : m_settings.max_in_flight; }
 
 bool SpoolDriver::read_marks() {
-  struct Shared {
-    std::mutex mutex;
-    std::condition_variable cv;
-    bool done = false;
-    std::vector<io::SourceMark> marks;
-  };
-  auto shared = std::make_shared<Shared>();
-  m_sink.read_marks(m_source, [shared](std::vector<io::SourceMark> marks) {
-    std::lock_guard lock(shared->mutex);
-    shared->marks = std::move(marks);
-    shared->done = true;
-    shared->cv.notify_all();
-  });
-  std::unique_lock lock(shared->mutex);
-  while (!shared->done) {
-    if (m_stop) return false;
-    shared->cv.wait_for(lock, 50ms);
-  }
-  for (auto& mark : shared->marks)
+  auto marks = wait_for_marks(m_sink, m_source, m_stop);
+  if (!marks) return false;
+  for (auto& mark : *marks)
     if (mark.source == m_source && !mark.value.empty()) m_marks[mark.key] = mark.value;
   return true;
 }
