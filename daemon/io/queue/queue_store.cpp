@@ -46,6 +46,7 @@
 #include "core/base/log.hpp"
 #include "io/queue/chunk_codec.hpp"
 #include "io/queue/lock_file.hpp"
+#include "io/queue/quarantine_ops.hpp"
 #include "io/queue/queue_schema.hpp"
 #include "io/sqlite/database.hpp"
 
@@ -222,6 +223,10 @@ class SqliteQueueStore final : public QueueStore {
     post_work([this, source = std::move(source), done = std::move(done)](bool closed) {
       done(closed ? std::vector<SourceMark>{} : do_read_marks(source));
     });
+  }
+
+  void quarantine_work(std::function<void(sqlite::Database*)> work) override {
+    post_work([this, work = std::move(work)](bool closed) { work(closed ? nullptr : &m_db); });
   }
 
   void close() override {
@@ -604,6 +609,15 @@ class SqliteQueueStore final : public QueueStore {
             continue;
           }
           admitted_estimate += estimate;
+        }
+        if (!b.quarantine_resolved.empty()) {
+          XNODE_TRY(bool present, quarantine_ops::all_present(m_db, b.quarantine_resolved));
+          if (!present) {
+            result.status = SubmitStatus::failed;
+            result.error = "refused by queue: a quarantine entry of this retry is gone (retried or purged meanwhile)";
+            continue;
+          }
+          XNODE_TRY_VOID(quarantine_ops::remove(m_db, b.quarantine_resolved));
         }
         result.first_seq.reserve(b.records.size());
         // Records of a stream covered by the submit's precompressed chunks: the first

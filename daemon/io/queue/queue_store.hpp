@@ -31,6 +31,9 @@
 #include "core/base/time.hpp"
 
 namespace xnode::io {
+namespace sqlite {
+class Database;
+}
 
 enum class Durability { full, normal };
 enum class OnFull { block, drop_oldest };
@@ -79,6 +82,10 @@ struct IntakeBatch {
   std::vector<QueuedRecord> records;
   std::vector<QuarantineEntry> quarantine;
   std::vector<SourceMark> marks;
+  // Quarantine entries this batch takes back (`xnodectl quarantine retry`), deleted in the same
+  // transaction as its records. If one of them is gone already (retried or purged meanwhile)
+  // nothing of the batch is stored (SubmitStatus::failed): a retried record is queued once only.
+  std::vector<std::int64_t> quarantine_resolved;
 };
 
 enum class SubmitStatus { ok, queue_full, failed };
@@ -148,6 +155,9 @@ class QueueStore {
   virtual void stats(std::function<void(QueueStats)> done) = 0;
   // Source progress marks (read at start by drivers).
   virtual void read_marks(std::string source, std::function<void(std::vector<SourceMark>)> done) = 0;
+  // Runs `work` on the store's thread with its connection (nullptr once closed), for the
+  // quarantine table's own operations (quarantine_ops.hpp), which the store keeps no state about.
+  virtual void quarantine_work(std::function<void(sqlite::Database*)> work) = 0;
 
   // Blocks until everything submitted so far is committed; then stops the thread. Idempotent.
   virtual void close() = 0;
