@@ -73,6 +73,7 @@ struct HealthConfig {
   Millis interval{}, probe_interval{};
   std::string prometheus_listen;  // `127.0.0.1:9464` or `[::1]:9464`; empty: off
   std::string status_file;
+  std::string control_socket;  // xnodectl's unix socket; empty: off
   AlarmConfig alarms;
 };
 

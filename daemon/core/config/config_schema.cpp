@@ -72,6 +72,8 @@ bool valid_https_url(std::string_view v) { return parse_https_url(v).has_value()
 bool valid_proxy_url(std::string_view v) { return parse_http_proxy_url(v).has_value(); }
 bool valid_loopback_listen(std::string_view v) { return parse_loopback_listen(v).has_value(); }
 bool valid_uscc(std::string_view v) { return identifiers::valid_uscc(v); }
+// sun_path holds 108 bytes with its terminator.
+bool fits_unix_socket(std::string_view v) { return v.size() <= 107; }
 
 std::vector<KeySpec> build() {
   using C = Config;
@@ -236,6 +238,11 @@ std::vector<KeySpec> build() {
                           must(valid_loopback_listen, "must be a loopback address 127.x.x.x:port or [::1]:port"))),
            bind(&H::status_file,
                 path_key("status_file", "JSON status file read by xnodectl").def("/run/xnode/status.json")),
+           bind(&H::control_socket,
+                path_key("control_socket", "Unix socket for xnodectl's commands (mode 0660: root and the service "
+                                           "group); empty: off")
+                    .def("/run/xnode/control.sock")
+                    .rule("at most 107 bytes", must(fits_unix_socket, "must be at most 107 bytes (a unix socket path)"))),
            section(
                &H::alarms, "alarms", "Alarm thresholds.",
                {bind(&A::link_down_after,
