@@ -1,5 +1,5 @@
-// The three views of the health model: the §3.5 JSON report, the systemd STATUS= line and the
-// Prometheus text exposition.
+// Two views of the health model: the §3.5 JSON report and the systemd STATUS= line (the
+// Prometheus exposition is in prometheus.cpp).
 #include <cstdio>
 
 #include "core/health/health_model.hpp"
@@ -15,44 +15,6 @@ json::Value text_or_null(const std::optional<std::string>& v) { return v ? json:
 std::int64_t seconds_between(TimePoint from, TimePoint to) {
   return std::max<std::int64_t>(0, std::chrono::duration_cast<Seconds>(to - from).count());
 }
-
-// Prometheus label values escape backslash, double quote and newline.
-std::string label(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
-  }
-  return out;
-}
-
-struct Exposition {
-  std::string text;
-  void family(const char* name, const char* type, const char* help) {
-    text += "# HELP ";
-    text += name;
-    text += ' ';
-    text += help;
-    text += "\n# TYPE ";
-    text += name;
-    text += ' ';
-    text += type;
-    text += '\n';
-  }
-  void sample(const char* name, std::int64_t value, const std::string& labels = {}) {
-    text += name;
-    if (!labels.empty()) text += "{" + labels + "}";
-    text += ' ';
-    text += std::to_string(value);
-    text += '\n';
-  }
-  void gauge(const char* name, const char* help, std::int64_t value) {
-    family(name, "gauge", help);
-    sample(name, value);
-  }
-};
 
 }  // namespace
 
@@ -182,51 +144,6 @@ std::string HealthModel::status_line(TimePoint now) const {
     out += alarm_name(active[i]);
   }
   return out;
-}
-
-std::string HealthModel::prometheus_text(TimePoint now) const {
-  Exposition e;
-  e.family("xnode_info", "gauge", "Software version and node id.");
-  e.sample("xnode_info", 1,
-           "node=\"" + label(m_identity.node_id) + "\",version=\"" + label(m_identity.software_version) + "\"");
-  e.gauge("xnode_uptime_seconds", "Seconds since the daemon started.", seconds_between(m_started_at, now));
-  e.family("xnode_link_state", "gauge", "1 for the link's current state (up, degraded, down).");
-  for (LinkState s : {LinkState::up, LinkState::degraded, LinkState::down})
-    e.sample("xnode_link_state", m_link == s ? 1 : 0, std::string("state=\"") + link_state_name(s) + "\"");
-  e.gauge("xnode_link_state_seconds", "Seconds in the current link state.", seconds_between(m_link_since, now));
-  e.family("xnode_rtt_milliseconds", "gauge", "Request round trip over the recent window.");
-  if (auto p = m_rtt.percentile(now, 50)) e.sample("xnode_rtt_milliseconds", *p, "quantile=\"0.5\"");
-  if (auto p = m_rtt.percentile(now, 95)) e.sample("xnode_rtt_milliseconds", *p, "quantile=\"0.95\"");
-  if (m_tls_handshake_ms) e.gauge("xnode_tls_handshake_milliseconds", "Last TLS handshake time.", *m_tls_handshake_ms);
-  e.gauge("xnode_reconnects_24h", "Reconnects over the last 24 h.", reconnects_24h(now));
-  e.gauge("xnode_downtime_24h_seconds", "Link downtime over the last 24 h.", downtime_24h_s(now));
-  e.family("xnode_errors_24h", "gauge", "Errors over the last 24 h by class.");
-  for (std::size_t i = 0; i < error_class_count; ++i)
-    e.sample("xnode_errors_24h", errors_24h(now, static_cast<ErrorClass>(i)),
-             std::string("class=\"") + error_class_name(static_cast<ErrorClass>(i)) + "\"");
-  if (m_clock_offset_ms) e.gauge("xnode_clock_offset_milliseconds", "Platform clock minus node clock.", *m_clock_offset_ms);
-  if (auto days = cert_days_left(now)) e.gauge("xnode_client_cert_days_left", "Days until the client certificate expires.", *days);
-  e.gauge("xnode_queue_records", "Records queued for delivery.", m_queue.records);
-  e.gauge("xnode_queue_bytes", "Bytes queued for delivery.", m_queue.bytes);
-  e.gauge("xnode_queue_oldest_age_seconds", "Age of the oldest queued record.",
-          m_queue.oldest_pending_at ? seconds_between(*m_queue.oldest_pending_at, now) : 0);
-  if (!m_queue.streams.empty()) {
-    e.family("xnode_stream_pending", "gauge", "Records queued per stream.");
-    for (const auto& [code, s] : m_queue.streams) e.sample("xnode_stream_pending", s.pending, "stream=\"" + label(code) + "\"");
-    e.family("xnode_stream_acked_through", "gauge", "Platform acknowledgement high-water mark per stream.");
-    for (const auto& [code, s] : m_queue.streams)
-      e.sample("xnode_stream_acked_through", s.acked_through, "stream=\"" + label(code) + "\"");
-  }
-  if (m_disk_free) e.gauge("xnode_disk_free_bytes", "Free space on the state volume.", static_cast<std::int64_t>(*m_disk_free));
-  e.gauge("xnode_quarantine_records", "Records kept in local quarantine.", m_quarantine);
-  e.gauge("xnode_catalog_version", "Catalog slice version.", m_catalog_version);
-  e.gauge("xnode_catalog_overdue_resources", "Resources overdue for their update cycle.",
-          static_cast<std::int64_t>(m_overdue.size()));
-  e.gauge("xnode_config_version", "Running configuration version.", m_config_version);
-  e.family("xnode_alarm_active", "gauge", "1 while the alarm is raised.");
-  for (AlarmId id : all_alarms)
-    e.sample("xnode_alarm_active", alarm_active(id) ? 1 : 0, std::string("alarm=\"") + alarm_name(id) + "\"");
-  return e.text;
 }
 
 }  // namespace xnode::health

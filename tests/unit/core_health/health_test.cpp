@@ -353,27 +353,4 @@ TEST_SUITE("core::HealthModel") {
     // Round trip through the serializer: valid JSON the platform can read.
     CHECK(json::parse(json::serialize(report)).ok());
   }
-
-  TEST_CASE("Prometheus exposition") {
-    auto m = make_model();
-    m.link_up(t0, 35ms);
-    m.request_completed(t0, 12ms);
-    QueueSnapshot q;
-    q.records = 5;
-    q.streams["a\"b"] = {5, 10};
-    m.set_queue(q);
-    m.set_audit_quota("over quota (256 MiB)");
-    m.evaluate(t0);
-    const std::string text = m.prometheus_text(t0 + 10s);
-    CHECK(text.find("# TYPE xnode_link_state gauge\n") != std::string::npos);
-    CHECK(text.find("xnode_link_state{state=\"up\"} 1\n") != std::string::npos);
-    CHECK(text.find("xnode_link_state{state=\"down\"} 0\n") != std::string::npos);
-    CHECK(text.find("xnode_rtt_milliseconds{quantile=\"0.5\"} 12\n") != std::string::npos);
-    CHECK(text.find("xnode_queue_records 5\n") != std::string::npos);
-    CHECK(text.find("xnode_stream_pending{stream=\"a\\\"b\"} 5\n") != std::string::npos);
-    CHECK(text.find("xnode_alarm_active{alarm=\"audit_quota\"} 1\n") != std::string::npos);
-    CHECK(text.find("xnode_alarm_active{alarm=\"link_down\"} 0\n") != std::string::npos);
-    CHECK(text.find("xnode_uptime_seconds 10\n") != std::string::npos);
-    CHECK(text.back() == '\n');
-  }
 }
