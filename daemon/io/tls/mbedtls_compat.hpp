@@ -3,6 +3,7 @@
 #pragma once
 #include <mbedtls/version.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #if MBEDTLS_VERSION_MAJOR < 3
@@ -74,6 +75,15 @@ inline int last_received_alert(const mbedtls_ssl_context* ssl) {
 inline bool handshake_resuming(const mbedtls_ssl_context* ssl) {
   const auto* hs = ssl->XNODE_MBEDTLS_PRIVATE(handshake);
   return hs != nullptr && hs->XNODE_MBEDTLS_PRIVATE(resume) != 0;
+}
+
+// The curve of an EC public or private key (MBEDTLS_ECP_DP_NONE for any other kind of key).
+// 3.x hides the keypair's group behind MBEDTLS_PRIVATE.
+inline mbedtls_ecp_group_id pk_ec_group_id(const mbedtls_pk_context* pk) {
+  const mbedtls_pk_type_t type = mbedtls_pk_get_type(pk);
+  if (type != MBEDTLS_PK_ECKEY && type != MBEDTLS_PK_ECDSA) return MBEDTLS_ECP_DP_NONE;
+  const mbedtls_ecp_keypair* ec = mbedtls_pk_ec(*pk);
+  return ec != nullptr ? ec->XNODE_MBEDTLS_PRIVATE(grp).id : MBEDTLS_ECP_DP_NONE;
 }
 
 inline bool handshake_over(const mbedtls_ssl_context* ssl) {

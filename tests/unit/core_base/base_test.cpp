@@ -76,6 +76,27 @@ TEST_SUITE("core::sha256") {
     REQUIRE(from_hex("00ff", out));
     CHECK(out == std::string("\x00\xff", 2));
   }
+  TEST_CASE("base64 decoding refuses what is not base64") {
+    std::string out;
+    REQUIRE(base64_decode("", out));
+    CHECK(out.empty());
+    REQUIRE(base64_decode(" Zm9v\r\n\tYmFy \n", out, true));
+    CHECK(out == "foobar");
+    CHECK_FALSE(base64_decode("Zm9v YmFy", out));       // white space only when asked to skip it
+    CHECK_FALSE(base64_decode("Zm9vYmF*", out, true));  // a character outside the alphabet
+    CHECK_FALSE(base64_decode("Zm9-", out, true));      // base64url is another alphabet
+    CHECK_FALSE(base64_decode("Zg=", out));             // padding short of a group
+    CHECK_FALSE(base64_decode("Zg===", out));
+    CHECK_FALSE(base64_decode("Z===", out));
+    CHECK_FALSE(base64_decode("Zg==Zm9v", out));        // data after padding
+    CHECK_FALSE(base64_decode("Z", out));
+    std::string all;
+    for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+    for (std::size_t n = 0; n <= all.size(); n += 37) {
+      REQUIRE(base64_decode(base64_encode(all.substr(0, n)), out));
+      CHECK(out == all.substr(0, n));
+    }
+  }
 }
 
 TEST_SUITE("core::time") {
