@@ -1,14 +1,15 @@
 # Cross build for the gateway's domestic ARM64 hardware (Debian arm64).
-#   scripts/sysroot-arm64 /opt/xnode-sysroot-arm64      (Debian's arm64 -dev packages, mmdebstrap)
-#   cmake -S . -B build-arm64 -G Ninja -DCMAKE_TOOLCHAIN_FILE=toolchain-aarch64.cmake \
-#         -DXNODE_SYSROOT=/opt/xnode-sysroot-arm64
-# Tests run under qemu-aarch64 through CMAKE_CROSSCOMPILING_EMULATOR.
+#   scripts/sysroot-arm64                 (Debian's arm64 -dev packages into out/sysroot-arm64)
+#   cmake -S . -B build-arm64 -G Ninja -DCMAKE_TOOLCHAIN_FILE=toolchain-aarch64.cmake
+# (another sysroot: -DXNODE_SYSROOT=DIR or env XNODE_SYSROOT). scripts/ci-arm64 does all of it.
+# Unit tests run under qemu-aarch64 through CMAKE_CROSSCOMPILING_EMULATOR; the functional tests'
+# harness takes the same prefix from env XNODE_EMULATOR.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 
 set(XNODE_SYSROOT "$ENV{XNODE_SYSROOT}" CACHE PATH "arm64 sysroot (scripts/sysroot-arm64 makes one)")
 if(NOT XNODE_SYSROOT)
-  set(XNODE_SYSROOT /opt/xnode-sysroot-arm64 CACHE PATH "" FORCE)
+  set(XNODE_SYSROOT ${CMAKE_CURRENT_LIST_DIR}/out/sysroot-arm64 CACHE PATH "" FORCE)
 endif()
 
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
