@@ -103,10 +103,13 @@ struct StreamState {
   std::uint64_t tail_first = 0, tail_count = 0, tail_raw = 0, tail_stored = 0;
 };
 
-// A full chunk of one submit, compressed before it reaches the store thread (see compress_loop).
+// A chunk of one submit, compressed before it reaches the store thread (see compress_loop):
+// chunk_records records, or fewer for the last run of a stream when that run is large enough
+// to be a chunk of its own (min_prechunk_records).
 struct PreChunk {
   std::string stream;
   std::string blob;
+  std::size_t count = 0;  // records it holds
 };
 
 // A run of consecutive records of one stream from a group of submits, before it is stored:
@@ -124,7 +127,7 @@ struct Segment {
 struct Task {
   bool is_submit = false;
   IntakeBatch batch;
-  std::vector<PreChunk> prechunks;  // full chunks of the batch, per stream in record order
+  std::vector<PreChunk> prechunks;  // chunks of the batch compressed ahead, per stream in record order
   std::function<void(SubmitResult)> submit_done;
   std::size_t bytes = 0;
   std::function<void()> work;
@@ -316,23 +319,31 @@ class SqliteQueueStore final : public QueueStore {
     }
   }
 
+  // A stream's run shorter than chunk_records is compressed here too when it holds at least half
+  // a chunk: spool files are submitted in batches of 500 records by default, which a
+  // full-chunk-only rule left entirely to the store thread (the compressors idle, deflate serial
+  // with the disk). Shorter runs stay loose so that trickles still append to a small tail chunk.
+  std::size_t min_prechunk_records() const { return std::max<std::size_t>(1, m_options.chunk_records / 2); }
+
   void precompress(Task& t) const {
     const std::size_t per_chunk = m_options.chunk_records;
     const auto& recs = t.batch.records;
-    if (recs.size() < per_chunk) return;
+    if (recs.size() < min_prechunk_records()) return;
     std::map<std::string_view, std::vector<std::uint32_t>> by_stream;
     for (std::size_t i = 0; i < recs.size(); ++i) by_stream[recs[i].stream].push_back(static_cast<std::uint32_t>(i));
     std::string text;
     for (const auto& [stream, indexes] : by_stream) {
-      for (std::size_t c = 0; (c + 1) * per_chunk <= indexes.size(); ++c) {
+      for (std::size_t begin = 0; begin < indexes.size(); begin += per_chunk) {
+        const std::size_t end = std::min(indexes.size(), begin + per_chunk);
+        if (end - begin < min_prechunk_records()) break;  // a short last run stays loose
         text.clear();
-        for (std::size_t k = c * per_chunk; k < (c + 1) * per_chunk; ++k) {
+        for (std::size_t k = begin; k < end; ++k) {
           text += recs[indexes[k]].tail;
           text += '\n';
         }
         auto blob = chunk::compress(text);
         if (!blob || blob->empty()) break;  // the store thread compresses the rest itself
-        t.prechunks.push_back(PreChunk{std::string(stream), std::move(*blob)});
+        t.prechunks.push_back(PreChunk{std::string(stream), std::move(*blob), end - begin});
       }
     }
   }
@@ -621,10 +632,16 @@ class SqliteQueueStore final : public QueueStore {
         }
         result.first_seq.reserve(b.records.size());
         // Records of a stream covered by the submit's precompressed chunks: the first
-        // prechunks(stream) × chunk_records of them, in order.
-        std::map<std::string_view, std::pair<std::size_t, std::size_t>> pre;  // stream → (first prechunk, records covered)
+        // sum(prechunk counts) of them, in order; a stream's prechunks are adjacent in the vector.
+        struct Covered {
+          std::size_t next_chunk = 0;     // the prechunk that starts at `boundary`
+          std::size_t boundary = 0;       // index (within the stream) where it starts
+          std::size_t records = 0;        // records covered in all
+        };
+        std::map<std::string_view, Covered> pre;
         for (std::size_t c = 0; c < group[i].prechunks.size(); ++c) {
-          pre.try_emplace(group[i].prechunks[c].stream, c, 0).first->second.second += m_options.chunk_records;
+          pre.try_emplace(group[i].prechunks[c].stream, Covered{c, 0, 0}).first->second.records +=
+              group[i].prechunks[c].count;
         }
         std::map<std::string_view, std::size_t> seen;
         for (const QueuedRecord& r : b.records) {
@@ -636,11 +653,14 @@ class SqliteQueueStore final : public QueueStore {
           const std::size_t index = seen[r.stream]++;
           const auto covered = pre.find(r.stream);
           const std::uint32_t wire = static_cast<std::uint32_t>(chunk::wire_line_size(seq, r.tail.size()));
-          if (covered != pre.end() && index < covered->second.second) {
-            if (index % m_options.chunk_records == 0) {
+          if (covered != pre.end() && index < covered->second.records) {
+            Covered& cv = covered->second;
+            if (index == cv.boundary) {
+              PreChunk& pc = group[i].prechunks[cv.next_chunk++];
+              cv.boundary += pc.count;
               Segment seg;
               seg.first_seq = seq;
-              seg.blob = std::move(group[i].prechunks[covered->second.first + index / m_options.chunk_records].blob);
+              seg.blob = std::move(pc.blob);
               segments.push_back(std::move(seg));
             }
             segments.back().wire.push_back(wire);

@@ -507,4 +507,23 @@ TEST_SUITE("io::QueueStore") {
     CHECK(count_rows(dir.file("queue.db"), "SELECT count(*) FROM chunks") == 6);
     CHECK(count_rows(dir.file("queue.db"), "SELECT max(record_count) FROM chunks WHERE first_seq = 21") == 8);
   }
+
+  TEST_CASE("submits of half a chunk or more become chunks of their own, shorter ones append") {
+    // The spool driver submits 500 records with chunks of 1000: such runs are compressed ahead by
+    // the compressor threads instead of by the store thread.
+    TempDir dir;
+    auto q = io::QueueStore::open(options_for(dir, 10));
+    REQUIRE(submit(*q, records(kStream, 1, 6)).status == io::SubmitStatus::ok);
+    REQUIRE(submit(*q, records(kStream, 7, 5)).status == io::SubmitStatus::ok);
+    REQUIRE(submit(*q, records(kStream, 12, 2)).status == io::SubmitStatus::ok);  // appended to the 5-record tail
+    auto batch = read_batch(*q, kStream, 0);
+    REQUIRE(batch.ok());
+    std::string expected;
+    for (int i = 1; i <= 13; ++i) expected += expected_line(static_cast<std::uint64_t>(i), i);
+    CHECK(batch->body == expected);
+    q->close();
+    CHECK(count_rows(dir.file("queue.db"), "SELECT count(*) FROM chunks") == 2);
+    CHECK(count_rows(dir.file("queue.db"), "SELECT record_count FROM chunks WHERE first_seq = 1") == 6);
+    CHECK(count_rows(dir.file("queue.db"), "SELECT record_count FROM chunks WHERE first_seq = 7") == 7);
+  }
 }
