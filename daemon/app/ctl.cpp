@@ -15,12 +15,16 @@
 #include <vector>
 
 #include "app/configuration.hpp"
+#include "app/control_client.hpp"
 
 #include <yaml-cpp/yaml.h>
 #include "core/base/json.hpp"
 #include "core/base/time.hpp"
 #include "io/queue/queue_inspect.hpp"
 #include "io/stores/audit_reader.hpp"
+#include "io/stores/audit_store.hpp"
+#include "core/audit/audit_event.hpp"
+#include "core/control/control_protocol.hpp"
 
 namespace xnode::app {
 namespace {
@@ -30,6 +34,7 @@ struct Args {
   std::vector<std::string> words;
   std::map<std::string, std::string> options;  // --name value
   std::map<std::string, bool> flags;           // --json
+  std::vector<std::string> argv;               // the command as typed, without -c CONFIG (for the audit)
   bool has(const std::string& f) const { return flags.count(f) != 0; }
   std::string opt(const std::string& name, std::string fallback = {}) const {
     auto it = options.find(name);
@@ -46,9 +51,13 @@ const char* kUsage =
     "  quarantine list [--limit N]           newest first\n"
     "  quarantine show ID                    one entry in full\n"
     "  quarantine export                     every entry as NDJSON on stdout\n"
+    "  quarantine retry ID|--all [--source S]   check again against today's catalog; queue what passes\n"
+    "  quarantine purge ID|--all|--before T     delete entries (T: RFC 3339)\n"
     "  audit verify                          check the audit chain; names an edited, deleted or reordered event\n"
     "  audit export [--since T] [--until T]  events as NDJSON (T: RFC 3339)\n"
-    "CONFIG defaults to $XNODE_CONFIG, then /etc/xnode/xnode.yaml.\n";
+    "CONFIG defaults to $XNODE_CONFIG, then /etc/xnode/xnode.yaml.\n"
+    "Every command is audited with the calling uid (through xnoded's control socket, or in the audit\n"
+    "database when xnoded is not running); retry and purge need a running xnoded.\n";
 
 int fail(const std::string& msg) {
   std::fprintf(stderr, "xnodectl: %s\n", msg.c_str());
@@ -56,7 +65,7 @@ int fail(const std::string& msg) {
 }
 
 struct Paths {
-  std::string queue, audit, status_file;
+  std::string queue, audit, status_file, control_socket;
   std::string error;
 };
 
@@ -67,6 +76,7 @@ Paths resolve_paths(const Args& a) {
     p.queue = checked.config->queue.path;
     p.audit = checked.config->audit.path;
     p.status_file = checked.config->health.status_file;
+    p.control_socket = checked.config->health.control_socket;
   } else {
     p.error = a.config + ": " + (checked.errors.empty() ? "cannot be read" : checked.errors.front());
     // An operator looks at the node most when a push went wrong: read just the three paths
@@ -83,6 +93,7 @@ Paths resolve_paths(const Args& a) {
       p.queue = path_of("queue", "path", "/var/lib/xnode/queue.db");
       p.audit = path_of("audit", "path", "/var/lib/xnode/audit.db");
       p.status_file = path_of("health", "status_file", "/run/xnode/status.json");
+      p.control_socket = path_of("health", "control_socket", "/run/xnode/control.sock");
       std::fprintf(stderr, "xnodectl: warning: %s\n", p.error.c_str());
     } catch (const std::exception&) {
     }
@@ -90,6 +101,7 @@ Paths resolve_paths(const Args& a) {
   if (a.options.count("queue")) p.queue = a.opt("queue");
   if (a.options.count("audit")) p.audit = a.opt("audit");
   if (a.options.count("status-file")) p.status_file = a.opt("status-file");
+  if (a.options.count("control-socket")) p.control_socket = a.opt("control-socket");
   return p;
 }
 
@@ -402,6 +414,73 @@ int cmd_audit(const Args& a) {
   return fail("unknown audit command '" + sub + "'");
 }
 
+constexpr auto kControlTimeout = std::chrono::seconds(130);  // the daemon answers within 120 s
+
+// quarantine retry|purge: performed by the daemon, which audits them with our uid.
+int run_in_daemon(const Args& a) {
+  Paths p = resolve_paths(a);
+  if (p.control_socket.empty())
+    return fail("health.control_socket is off in " + a.config + ": '" + control::command_text(a.argv) + "' needs it");
+  control::Request req;
+  req.mode = control::Mode::run;
+  req.argv = a.argv;
+  control::Response resp;
+  ControlCallError err;
+  if (!control_call(p.control_socket, req, kControlTimeout, resp, err)) {
+    if (err.not_running)
+      return fail("xnoded is not running (" + err.message + "): '" + control::command_text(a.argv) +
+                  "' changes the node and needs it; nothing was done");
+    return fail(err.message);
+  }
+  std::fwrite(resp.output.data(), 1, resp.output.size(), stdout);
+  if (!resp.ok) std::fprintf(stderr, "xnodectl: %s\n", resp.error.c_str());
+  return resp.exit;
+}
+
+// A read-only command xnodectl ran itself: the daemon records it with our uid (SO_PEERCRED), or,
+// when it does not run, xnodectl appends the event to the same chain through the audit store.
+void audit_read_only(const Args& a, int rc) {
+  Paths p = resolve_paths(a);
+  const std::string result = rc == 0 || rc == 3 ? "ok" : "failed";
+  std::string why;
+  if (!p.control_socket.empty()) {
+    control::Request req;
+    req.mode = control::Mode::note;
+    req.argv = a.argv;
+    req.result = result;
+    control::Response resp;
+    ControlCallError err;
+    if (control_call(p.control_socket, req, std::chrono::seconds(10), resp, err) && resp.ok) return;
+    if (!err.not_running) {
+      std::fprintf(stderr, "xnodectl: warning: this command was not audited: %s\n",
+                   err.message.empty() ? resp.error.c_str() : err.message.c_str());
+      return;
+    }
+    why = err.message;
+  }
+  std::error_code ec;
+  if (p.audit.empty() || !std::filesystem::exists(p.audit, ec)) {
+    std::fprintf(stderr, "xnodectl: warning: this command was not audited: no audit database at %s\n", p.audit.c_str());
+    return;
+  }
+  io::AuditStoreOptions o;
+  o.path = p.audit;
+  auto store = io::AuditStore::open(o);
+  if (!store) {
+    std::fprintf(stderr, "xnodectl: warning: this command was not audited: %s\n", store.error().message.c_str());
+    return;
+  }
+  json::Value d = json::Value::object();
+  d.set("gid", static_cast<std::int64_t>(::getgid()));
+  d.set("pid", static_cast<std::int64_t>(::getpid()));
+  d.set("via", "xnodectl");  // xnoded was not running
+  const auto appended = (*store)->append(
+      audit::operator_command(static_cast<std::uint32_t>(::getuid()), control::command_text(a.argv), result, std::move(d)),
+      Clock::now());
+  if (appended != io::AppendResult::queued || !(*store)->flush(std::chrono::seconds(10)))
+    std::fprintf(stderr, "xnodectl: warning: this command was not audited: the audit store did not take the event\n");
+}
+
 }  // namespace
 
 int ctl_main(int argc, char** argv) {
@@ -412,7 +491,10 @@ int ctl_main(int argc, char** argv) {
     if (w == "-c" || w == "--config") {
       if (i + 1 >= argc) return fail(w + " needs a file");
       a.config = argv[++i];
-    } else if (w == "-h" || w == "--help") {
+      continue;
+    }
+    a.argv.push_back(w);
+    if (w == "-h" || w == "--help") {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (w == "--json" || w == "--all") {
@@ -420,6 +502,7 @@ int ctl_main(int argc, char** argv) {
     } else if (w.rfind("--", 0) == 0) {
       if (i + 1 >= argc) return fail(w + " needs a value");
       a.options[w.substr(2)] = argv[++i];
+      a.argv.push_back(argv[i]);
     } else {
       a.words.push_back(w);
     }
@@ -429,12 +512,19 @@ int ctl_main(int argc, char** argv) {
     return 2;
   }
   const std::string& cmd = a.words[0];
-  if (cmd == "status") return cmd_status(a);
-  if (cmd == "queue") return cmd_queue(a);
-  if (cmd == "quarantine") return cmd_quarantine(a);
-  if (cmd == "audit") return cmd_audit(a);
-  std::fprintf(stderr, "xnodectl: unknown command '%s'\n%s", cmd.c_str(), kUsage);
-  return 2;
+  if (control::is_mutating(a.words)) return run_in_daemon(a);
+  int rc = 0;
+  if (cmd == "status") rc = cmd_status(a);
+  else if (cmd == "queue") rc = cmd_queue(a);
+  else if (cmd == "quarantine") rc = cmd_quarantine(a);
+  else if (cmd == "audit") rc = cmd_audit(a);
+  else {
+    std::fprintf(stderr, "xnodectl: unknown command '%s'\n%s", cmd.c_str(), kUsage);
+    return 2;
+  }
+  std::fflush(stdout);
+  audit_read_only(a, rc);
+  return rc;
 }
 
 }  // namespace xnode::app

@@ -17,6 +17,9 @@
 
 #include "app/catalog_watch.hpp"
 #include "app/configuration.hpp"
+#include "app/control_commands.hpp"
+#include "app/control_server.hpp"
+#include "app/quarantine_retention.hpp"
 #include "app/uplink_hooks.hpp"
 #include "app/intake_pipeline.hpp"
 #include "app/uplink_runner.hpp"
@@ -119,6 +122,9 @@ struct Daemon::Impl {
   std::unique_ptr<AuditStoreHook> audit_hook;
   std::unique_ptr<https::HttpsClient> client;
   std::unique_ptr<UplinkRunner> runner;
+  std::unique_ptr<ControlCommands> control_commands;      // xnodectl's commands, audited with the caller's uid
+  std::unique_ptr<ControlServer> control_server;          // health.control_socket
+  std::unique_ptr<QuarantineRetention> quarantine_retention;
 
   struct RunningSource {
     config::SourceConfig config;
@@ -205,6 +211,7 @@ struct Daemon::Impl {
     for (const auto& s : cfg.sources)
       if (s.enabled) start_source(s);
 
+    start_control(cfg);
     signals.async_wait([this](const boost::system::error_code& ec, int sig) { on_signal(ec, sig); });
     schedule_tick();
     runner->start();
@@ -213,6 +220,32 @@ struct Daemon::Impl {
                               std::to_string(current.slice.resources.size()) + " catalog resource(s), config version " +
                               std::to_string(current.version));
     return 0;
+  }
+
+  // The control socket and the quarantine retention. A socket that cannot be made does not stop
+  // the node (data keeps flowing); xnodectl then says the commands that change the node are unavailable.
+  void start_control(const config::Config& cfg) {
+    control_commands = std::make_unique<ControlCommands>(
+        io.get_executor(), *store, *audit, [this]() -> const CheckedConfiguration& { return current; },
+        [this](const std::string& stream, std::uint64_t last_seq) {
+          if (runner && !stopping) runner->records_committed(stream, last_seq);
+        });
+    quarantine_retention = std::make_unique<QuarantineRetention>(io.get_executor(), *store, [this](std::uint64_t n, TimePoint cutoff) {
+      json::Value d = json::Value::object();
+      d.set("removed", static_cast<std::int64_t>(n));
+      d.set("before", format_rfc3339(cutoff));
+      audit_event(std::string(audit::action::quarantine_expired), "quarantine", "ok", std::move(d));
+    });
+    if (cfg.health.control_socket.empty()) return;
+    try {
+      control_server = std::make_unique<ControlServer>(
+          io.get_executor(), cfg.health.control_socket,
+          [this](const ControlPeer& peer, control::Request r, ControlServer::Reply reply) {
+            control_commands->handle(peer, std::move(r), std::move(reply));
+          });
+    } catch (const std::exception& e) {
+      log::error("control", std::string(e.what()) + ": xnodectl commands that change the node are unavailable");
+    }
   }
 
   health::HealthOptions health_options(const config::Config& cfg) {
@@ -653,6 +686,7 @@ struct Daemon::Impl {
       last_intake_persist = steady;
       persist_intake_times();
     }
+    if (quarantine_retention) quarantine_retention->on_tick(steady, now, current.config->quarantine.retention);
     for (const auto& t : health.evaluate(now)) {
       log::write(t.log_level(), "alarm", t.describe());
       audit_event(t.audit_action(), health::alarm_name(t.id), "ok", t.audit_detail());
@@ -699,6 +733,8 @@ struct Daemon::Impl {
     node.set("queue_path", current.config->queue.path);
     node.set("audit_path", current.config->audit.path);
     node.set("queue_file_bytes", static_cast<unsigned long long>(last_queue_stats.file_bytes));
+    if (quarantine_retention)
+      node.set("quarantine_retention_removed", static_cast<unsigned long long>(quarantine_retention->removed_total()));
     json::Value intake = json::Value::array();
     for (const auto& [name, rs] : sources) {
       json::Value s = json::Value::object();
@@ -836,6 +872,7 @@ struct Daemon::Impl {
     notifier.stopping();
     tick_timer.cancel();
     signals.cancel();
+    if (control_server) control_server->stop();
     for (auto& [name, rs] : sources)
       if (rs.driver) rs.driver->stop();
     if (runner) runner->stop();
@@ -851,7 +888,10 @@ struct Daemon::Impl {
     sources.clear();
     runner.reset();
     client.reset();
+    control_server.reset();
     if (store) store->close();
+    control_commands.reset();  // after the store: its last callbacks may still name it
+    quarantine_retention.reset();
     if (audit) audit->flush(std::chrono::seconds(5));
     audit.reset();
     log::notice("xnoded", "stopped");

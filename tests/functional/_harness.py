@@ -216,6 +216,7 @@ sources:
 {extra_sources}health:
   interval: {heartbeat}
   status_file: "{self.dir}/run/status.json"
+  control_socket: "{self.dir}/run/control.sock"
 {extra_health}audit:
   path: "{self.dir}/state/audit.db"
 log:

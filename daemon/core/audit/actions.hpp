@@ -15,6 +15,7 @@ inline constexpr std::string_view catalog_refused = "catalog.refused";
 inline constexpr std::string_view batch_sent = "batch.sent";      // one event a batch, not a record
 inline constexpr std::string_view batch_acked = "batch.acked";
 inline constexpr std::string_view records_quarantined = "records.quarantined";
+inline constexpr std::string_view quarantine_expired = "quarantine.expired";  // removed by quarantine.retention
 inline constexpr std::string_view gap_declared = "gap.declared";
 inline constexpr std::string_view link_up = "link.up";
 inline constexpr std::string_view link_down = "link.down";
