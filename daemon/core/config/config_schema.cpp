@@ -154,8 +154,11 @@ std::vector<KeySpec> build() {
                                          .def("500ms")
                                          .at_least("100ms")
                                          .at_most("1m")),
+           // 2 s: after an outage the first batch waits at most this long once the platform is back
+           // (issue #3: a 1M backlog drains in ~10 s, so a 10 s cap decided the drain figure); each
+           // attempt while down is one refused connect, far below 1 % of a core.
            bind(&U::backoff_max, duration_key("backoff_max", "Longest retry delay (doubling with jitter)")
-                                     .def("10s")
+                                     .def("2s")
                                      .at_least("1s")
                                      .at_most("10m")),
            bind(&U::forbidden_backoff,

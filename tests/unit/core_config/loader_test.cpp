@@ -65,7 +65,7 @@ TEST_SUITE("core::config::loader") {
     CHECK(c.uplink.request_timeout == 30s);
     CHECK(c.uplink.idle_timeout == 100s);
     CHECK(c.uplink.backoff_initial == 500ms);
-    CHECK(c.uplink.backoff_max == 10s);
+    CHECK(c.uplink.backoff_max == 2s);
     CHECK(c.uplink.forbidden_backoff == 10min);
     CHECK(c.uplink.max_batch_records == 2000);
     CHECK(c.uplink.max_batch_bytes == 1u << 20);
@@ -388,7 +388,7 @@ uplink:
 
   TEST_CASE("cross-field rules name the key and position") {
     CHECK(errors_of(kMinimal + "  backoff_initial: 30s\n") ==
-          Lines{"xnode.yaml:10:20: uplink.backoff_initial: must not exceed uplink.backoff_max (10s) (got 30s)"});
+          Lines{"xnode.yaml:10:20: uplink.backoff_initial: must not exceed uplink.backoff_max (2s) (got 30s)"});
     CHECK(errors_of(kMinimal + "config_push:\n  require_signature: true\n") ==
           Lines{"xnode.yaml:11:22: config_push.public_key: is required when config_push.require_signature is true"});
     CHECK(errors_of(kMinimal + "audit:\n  path: /var/lib/xnode/queue.db\n") ==

@@ -54,7 +54,7 @@ TEST_SUITE("core::config::reference") {
     CHECK(keys.size() > 50);
     for (const std::string& key : keys) CHECK_MESSAGE(reference.find("| `" + key + "` |") != std::string::npos, key);
     CHECK(reference.find("| `queue.max_bytes` | size | `512MiB` | at least 16MiB |") != std::string::npos);
-    CHECK(reference.find("| `uplink.backoff_max` | duration | `10s` | 1s to 10m |") != std::string::npos);
+    CHECK(reference.find("| `uplink.backoff_max` | duration | `2s` | 1s to 10m |") != std::string::npos);
     CHECK(reference.find("| `node.id` | string | **required** |") != std::string::npos);
     CHECK(reference.find("| `queue.durability` | one of `full` \\| `normal` | `full` |") != std::string::npos);
   }
