@@ -1,10 +1,12 @@
 #include "app/configuration.hpp"
 
+#include <filesystem>
 #include <set>
 
 #include "core/catalog/loader.hpp"
 #include "core/config/loader.hpp"
 #include "drivers/registry.hpp"
+#include "io/tls/signature.hpp"
 #include "io/tls/tls_config.hpp"
 
 namespace xnode::app {
@@ -21,10 +23,26 @@ tls::TlsSettings uplink_tls_settings(const config::UplinkConfig& uplink) {
   return t;
 }
 
+namespace {
+CheckedConfiguration check_loaded(config::LoadResult loaded, const std::string& path, bool check_tls_files);
+}  // namespace
+
 CheckedConfiguration check_configuration(const std::string& path, bool check_tls_files) {
+  return check_loaded(config::load_config_file(path, drivers::driver_schemas()), path, check_tls_files);
+}
+
+CheckedConfiguration check_configuration_text(std::string_view text, const std::string& path, bool check_tls_files) {
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  const std::string base_dir = ec ? std::string() : absolute.parent_path().lexically_normal().string();
+  return check_loaded(config::load_config_text(text, path, drivers::driver_schemas(), base_dir), path,
+                      check_tls_files);
+}
+
+namespace {
+CheckedConfiguration check_loaded(config::LoadResult loaded, const std::string& path, bool check_tls_files) {
   CheckedConfiguration out;
   out.path = path;
-  auto loaded = config::load_config_file(path, drivers::driver_schemas());
   out.sha256 = loaded.sha256;
   out.version = loaded.version.value_or(0);
   if (!loaded.ok()) {
@@ -58,11 +76,16 @@ CheckedConfiguration check_configuration(const std::string& path, bool check_tls
   if (check_tls_files) {
     auto tls = tls::TlsConfig::create(uplink_tls_settings(cfg.uplink));
     if (!tls) out.errors.push_back(path + ": uplink: " + tls.error().message);
+    // A node told to require signatures without a usable bureau key could never take a push.
+    if (cfg.config_push.require_signature)
+      if (auto key = tls::check_signing_key(cfg.config_push.public_key); !key)
+        out.errors.push_back(path + ": config_push.public_key: " + key.error().message);
   }
 
   out.slice = std::move(slice.slice);
   if (out.errors.empty()) out.config = std::move(cfg);
   return out;
 }
+}  // namespace
 
 }  // namespace xnode::app

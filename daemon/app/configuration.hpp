@@ -5,6 +5,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/catalog/resource.hpp"
@@ -29,5 +30,10 @@ tls::TlsSettings uplink_tls_settings(const config::UplinkConfig& uplink);
 
 // `check_tls_files`: also load the CA, certificate, key (mode checked) and CRL.
 CheckedConfiguration check_configuration(const std::string& path, bool check_tls_files = true);
+
+// The same checks on configuration text meant to become the file at `path` (a pushed
+// configuration is checked before it replaces the file; relative paths resolve as in that file).
+CheckedConfiguration check_configuration_text(std::string_view text, const std::string& path,
+                                              bool check_tls_files = true);
 
 }  // namespace xnode::app

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "app/catalog_watch.hpp"
+#include "app/config_push.hpp"
 #include "app/configuration.hpp"
 #include "app/control_commands.hpp"
 #include "app/control_server.hpp"
@@ -45,6 +46,9 @@ namespace xnode::app {
 namespace {
 
 constexpr const char* kCatalogMarkSource = "_catalog";  // queue marks: the confirmed catalog version
+// Queue mark {"_config", "applied", "<version> <sha256>"}: the configuration last applied, so that
+// with require_signature an older signed file cannot come back through a restart.
+constexpr const char* kConfigMarkSource = "_config";
 // Queue marks {"_intake", <stream>, <unix ms>}: when each stream last took a record in, so the
 // overdue list (Art. 43) survives a restart. Written at most once a minute: a minute of
 // imprecision in a measure of days is nothing, and the intake path stays free of extra writes.
@@ -134,6 +138,7 @@ struct Daemon::Impl {
   std::map<std::string, RunningSource> sources;
 
   std::optional<std::string> config_error;  // the last refused reload
+  std::string restart_needed;               // keys changed by a reload that wait for a restart
   io::AuditStoreStatus audit_status_at_open;
   std::string last_status_line;
   std::chrono::steady_clock::time_point last_watchdog{};
@@ -153,7 +158,14 @@ struct Daemon::Impl {
   // --- start ---------------------------------------------------------------------------------
 
   int start() {
-    current = check_configuration(config_path);
+    // The file's bytes are read once: the signature is checked over exactly what is validated.
+    auto candidate = read_config_file(config_path);
+    if (!candidate) {
+      log::error("config", candidate.error().message);
+      log::error("config", config_path + ": configuration invalid, not starting");
+      return 1;
+    }
+    current = check_configuration_text(candidate->yaml, config_path);
     if (!current.ok()) {
       for (const auto& e : current.errors) log::error("config", e);
       log::error("config", config_path + ": configuration invalid, not starting");
@@ -169,6 +181,17 @@ struct Daemon::Impl {
       log::error("store", e.what());
       return 1;
     }
+    if (auto rules = check_start_rules(*candidate, current.version, cfg.config_push, read_applied_version()); !rules) {
+      log::error("config", config_path + ": " + rules.error().message);
+      log::error("config", config_path + ": configuration refused (config_push.require_signature), not starting");
+      json::Value d = json::Value::object();
+      d.set("origin", "file");
+      d.set("version", static_cast<long long>(current.version));
+      d.set("reason", rules.error().message);
+      audit_event(std::string(audit::action::config_refused), config_path, "refused", std::move(d));
+      return 1;
+    }
+    persist_applied_version();
     audit_event(std::string(audit::action::config_loaded), config_path, "ok", config_detail());
     audit_event(std::string(audit::action::node_started), cfg.node.id, "ok", json::Value::object());
 
@@ -326,6 +349,34 @@ struct Daemon::Impl {
     return std::nullopt;
   }
 
+  std::optional<std::int64_t> read_applied_version() {
+    std::promise<std::vector<io::SourceMark>> p;
+    auto f = p.get_future();
+    store->read_marks(kConfigMarkSource, [&p](std::vector<io::SourceMark> marks) { p.set_value(std::move(marks)); });
+    for (const auto& m : f.get()) {
+      if (m.key != "applied") continue;
+      try {
+        return std::stoll(m.value.substr(0, m.value.find(' ')));
+      } catch (const std::exception&) {
+        log::warning("config", "ignoring an unreadable applied-configuration mark: " + m.value);
+      }
+    }
+    return std::nullopt;
+  }
+
+  void persist_applied_version() {
+    io::IntakeBatch b;
+    b.marks.push_back({kConfigMarkSource, "applied", std::to_string(current.version) + " " + current.sha256});
+    store->submit(std::move(b), [](io::SubmitResult r) {
+      if (r.status != io::SubmitStatus::ok)
+        log::warning("config", "cannot save the applied configuration version: " + r.error);
+    });
+  }
+
+  RunningConfig running_config() const {
+    return RunningConfig{current.version, current.sha256, current.config->config_push};
+  }
+
   void persist_confirmed(const catalog::CatalogSync::Confirmed& c) {
     io::IntakeBatch b;
     b.marks.push_back({kCatalogMarkSource, "confirmed", std::to_string(c.version) + " " + c.sha256});
@@ -447,13 +498,50 @@ struct Daemon::Impl {
     sinks.alarm = [this](const uplink::Alarm& a) { on_uplink_alarm(a); };
     sinks.audit = [this](const uplink::AuditEvent& e) { audit_event(e.action, e.object, e.result, e.detail); };
     sinks.health = [this](const uplink::HealthSample& h) { on_health_sample(h); };
+    // Taken up on the loop, not inside the runner's answer handler: applying replaces the
+    // client's options, which is not done from within one of its own completions.
     sinks.config_offered = [this](const uplink::ConfigOffered& c) {
-      log::notice("config", "the platform offers configuration version " + std::to_string(c.version) +
-                                "; pushed configurations are applied through /etc/xnode and SIGHUP in this version");
-      runner->config_rejected(c.version, "configuration push from the platform is not enabled on this node");
+      asio::post(io, [this, c] {
+        if (!stopping) on_config_offered(c);
+      });
     };
     runner = std::make_unique<UplinkRunner>(io.get_executor(), *client, *store, std::move(o), std::move(sinks),
                                             catalog_hook.get(), health_hook.get(), audit_hook.get());
+  }
+
+  // A configuration pulled from the platform (§3.7): the push rules, the full check, then it
+  // replaces the file and goes through the SIGHUP reload path; any failure keeps the running one.
+  void on_config_offered(const uplink::ConfigOffered& c) {
+    log::notice("config", "the platform offers configuration version " + std::to_string(c.version));
+    auto refuse = [&](const std::string& reason) {
+      log::error("config", "configuration version " + std::to_string(c.version) + " from the platform refused: " + reason +
+                               "; keeping version " + std::to_string(current.version));
+      config_error = reason;
+      health.set_config(current.version, current.sha256, reason);
+      json::Value d = json::Value::object();
+      d.set("origin", "platform");
+      d.set("version", static_cast<long long>(c.version));
+      d.set("reason", reason);
+      audit_event(std::string(audit::action::config_refused), "platform:config:" + std::to_string(c.version), "refused",
+                  std::move(d));
+      runner->config_rejected(c.version, reason);
+    };
+    auto candidate = parse_config_offer(c.body);
+    if (!candidate) return refuse(candidate.error().message);
+    CheckedConfiguration next = check_configuration_text(candidate->yaml, config_path);
+    if (auto rules = check_push_rules(*candidate, next.version, running_config()); !rules)
+      return refuse(rules.error().message);
+    if (!next.ok()) return refuse(next.errors.empty() ? std::string("invalid") : next.errors.front());
+    if (auto w = install_config_file(config_path, candidate->yaml, *candidate->signature); !w)
+      return refuse("cannot write the configuration file: " + w.error().message);
+    log::notice("config", config_path + ": replaced by version " + std::to_string(next.version) +
+                              " from the platform (previous kept as " + config_path + ".prev)");
+    if (auto applied = reload(ConfigOrigin::platform); !applied) {
+      // reload() reported and audited it; the file goes back to what is running.
+      if (auto r = restore_previous_config(config_path); !r)
+        log::error("config", "cannot put the previous configuration file back: " + r.error().message);
+      runner->config_rejected(c.version, applied.error().message);
+    }
   }
 
   void start_source(const config::SourceConfig& s) {
@@ -676,7 +764,7 @@ struct Daemon::Impl {
     }
     if (catalog_watch.changed()) {
       log::notice("catalog", "the catalog files in " + catalog_watch.dir() + " changed: reloading");
-      reload();
+      (void)reload();
     }
     if (steady - last_overdue >= kOverdueEvery) {
       last_overdue = steady;
@@ -730,6 +818,7 @@ struct Daemon::Impl {
     node.set("pid", static_cast<long long>(::getpid()));
     node.set("written_at", format_rfc3339(now));
     node.set("config_path", config_path);
+    node.set("restart_needed", restart_needed.empty() ? json::Value() : json::Value(restart_needed));
     node.set("queue_path", current.config->queue.path);
     node.set("audit_path", current.config->audit.path);
     node.set("queue_file_bytes", static_cast<unsigned long long>(last_queue_stats.file_bytes));
@@ -791,7 +880,7 @@ struct Daemon::Impl {
   void on_signal(const boost::system::error_code& ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
-      reload();
+      (void)reload();
       signals.async_wait([this](const boost::system::error_code& e, int s) { on_signal(e, s); });
       return;
     }
@@ -799,11 +888,24 @@ struct Daemon::Impl {
     stop();
   }
 
-  void reload() {
+  // Re-reads the configuration file and applies it, or keeps the running one and says why.
+  Expected<void> reload(ConfigOrigin origin = ConfigOrigin::file) {
     notifier.reloading();
     log::notice("config", "reloading " + config_path);
     const std::string catalog_before = catalog_dir_fingerprint(catalog_watch.dir());
-    CheckedConfiguration next = check_configuration(config_path);
+    CheckedConfiguration next;
+    auto candidate = read_config_file(config_path);
+    if (!candidate) {
+      next.errors.push_back(candidate.error().message);
+    } else {
+      next = check_configuration_text(candidate->yaml, config_path);
+      // A pushed file was checked against the platform rules before it was written.
+      if (origin == ConfigOrigin::file)
+        if (auto rules = check_push_rules(*candidate, next.version, running_config()); !rules) {
+          next.errors.insert(next.errors.begin(), config_path + ": " + rules.error().message);
+          next.config.reset();
+        }
+    }
     if (!next.ok()) {
       catalog_watch.seen(catalog_before);
       std::string first = next.errors.empty() ? "invalid" : next.errors.front();
@@ -814,15 +916,19 @@ struct Daemon::Impl {
       json::Value d = json::Value::object();
       d.set("errors", static_cast<unsigned long long>(next.errors.size()));
       d.set("first_error", first);
+      d.set("origin", origin == ConfigOrigin::platform ? "platform" : "file");
+      d.set("version", static_cast<long long>(next.version));
+      d.set("reason", first);
       audit_event(std::string(audit::action::config_refused), config_path, "refused", std::move(d));
       notifier.ready();
-      return;
+      return Error(first);
     }
     const config::Config& old_cfg = *current.config;
     const config::Config& cfg = *next.config;
     std::string restart = restart_only_differences(old_cfg, cfg);
     if (!restart.empty())
       log::warning("config", "changes to " + restart + " take effect only after a restart of xnoded");
+    restart_needed = restart;
     log::set_level(to_log_level(cfg.log.level));
 
     // Sources: stop those removed or changed, start those added or changed.
@@ -861,9 +967,14 @@ struct Daemon::Impl {
       if (s.enabled && !sources.count(s.name)) start_source(s);
     if (catalog_changed) runner->catalog_changed();
     runner->config_applied(current.version, current.sha256);
-    audit_event(std::string(audit::action::config_loaded), config_path, "ok", config_detail());
+    persist_applied_version();
+    json::Value detail = config_detail();
+    detail.set("origin", origin == ConfigOrigin::platform ? "platform" : "file");
+    if (!restart_needed.empty()) detail.set("restart_needed", restart_needed);
+    audit_event(std::string(audit::action::config_loaded), config_path, "ok", std::move(detail));
     log::notice("config", "configuration version " + std::to_string(current.version) + " applied");
     notifier.ready();
+    return {};
   }
 
   void stop() {

@@ -292,9 +292,13 @@ std::vector<KeySpec> build() {
 
       section(&C::config_push, "config_push", "Signed configuration pushed by the bureau.",
               {bind(&P::require_signature,
-                    bool_key("require_signature", "Apply only configurations signed with public_key").def("false")),
+                    bool_key("require_signature",
+                             "Apply only configuration files signed with public_key (xnode.yaml.sig) and newer "
+                             "than the running one; pushes from the platform need the signature either way")
+                        .def("false")),
                bind(&P::public_key, path_key("public_key", "The bureau's configuration key (PEM, ECDSA P-256); "
-                                                           "required when require_signature is true"))}),
+                                                           "required when require_signature is true; without "
+                                                           "it the node refuses every push from the platform"))}),
 
       section(&C::log, "log", "Logging to stderr (journald).",
               {bind_enum(&L::level,

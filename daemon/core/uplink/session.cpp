@@ -255,7 +255,10 @@ void Session::config_applied(TimePoint now, std::int64_t version, std::string sh
   m_config.config_version = version;
   m_config.config_sha256 = std::move(sha256);
   clear_alarm(now, "config_refused");
-  audit("config.applied", "config:" + std::to_string(version), "ok");
+  json::Value detail = json::Value::object();
+  detail.set("version", version);
+  detail.set("sha256", m_config.config_sha256);
+  audit("config.applied", "config:" + std::to_string(version), "ok", std::move(detail));
   state_changed(now);
 }
 
