@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "drivers/http/http_driver.hpp"
 #include "drivers/postgres/postgres_driver.hpp"
 #include "drivers/spool/spool_driver.hpp"
 
@@ -12,6 +13,7 @@ const std::map<std::string, DriverEntry, std::less<>>& registry() {
   static const std::map<std::string, DriverEntry, std::less<>> entries = {
       {"spool", {spool::settings_schema(), spool::make_driver}},
       {"postgres", {postgres::settings_schema(), postgres::make_driver}},
+      {"http", {http::settings_schema(), http::make_driver}},
   };
   return entries;
 }
