@@ -23,6 +23,7 @@
 #include "app/quarantine_retention.hpp"
 #include "app/uplink_hooks.hpp"
 #include "app/intake_pipeline.hpp"
+#include "app/metrics_endpoint.hpp"
 #include "app/uplink_runner.hpp"
 #include "core/audit/actions.hpp"
 #include "core/base/log.hpp"
@@ -129,6 +130,7 @@ struct Daemon::Impl {
   std::unique_ptr<ControlCommands> control_commands;      // xnodectl's commands, audited with the caller's uid
   std::unique_ptr<ControlServer> control_server;          // health.control_socket
   std::unique_ptr<QuarantineRetention> quarantine_retention;
+  std::unique_ptr<MetricsEndpoint> metrics;  // health.prometheus_listen; a change needs a restart
 
   struct RunningSource {
     config::SourceConfig config;
@@ -233,6 +235,7 @@ struct Daemon::Impl {
 
     for (const auto& s : cfg.sources)
       if (s.enabled) start_source(s);
+    start_metrics(cfg);
 
     start_control(cfg);
     signals.async_wait([this](const boost::system::error_code& ec, int sig) { on_signal(ec, sig); });
@@ -243,6 +246,15 @@ struct Daemon::Impl {
                               std::to_string(current.slice.resources.size()) + " catalog resource(s), config version " +
                               std::to_string(current.version));
     return 0;
+  }
+
+  // A monitoring endpoint that cannot bind is logged, not fatal: data delivery matters more.
+  void start_metrics(const config::Config& cfg) {
+    if (cfg.health.prometheus_listen.empty()) return;
+    auto started = MetricsEndpoint::start(io.get_executor(), cfg.health.prometheus_listen,
+                                          [this] { return health.prometheus_text(Clock::now()); });
+    if (started) metrics = std::move(*started);
+    else log::error("metrics", started.error().message);
   }
 
   // The control socket and the quarantine retention. A socket that cannot be made does not stop
@@ -984,6 +996,7 @@ struct Daemon::Impl {
     tick_timer.cancel();
     signals.cancel();
     if (control_server) control_server->stop();
+    if (metrics) metrics->stop();
     for (auto& [name, rs] : sources)
       if (rs.driver) rs.driver->stop();
     if (runner) runner->stop();

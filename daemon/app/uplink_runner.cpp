@@ -46,7 +46,8 @@ struct UplinkRunner::State : std::enable_shared_from_this<UplinkRunner::State> {
         rng(std::random_device{}()),
         session(options.session, [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }, catalog,
                 health, audit),
-        timer(ex) {}
+        timer(ex),
+        health_hook(health) {}
 
   boost::asio::any_io_executor executor;
   https::HttpsClient& client;
@@ -56,6 +57,7 @@ struct UplinkRunner::State : std::enable_shared_from_this<UplinkRunner::State> {
   std::mt19937_64 rng;
   uplink::Session session;
   boost::asio::steady_timer timer;
+  uplink::HealthHook* health_hook;  // to render a health report when it is sent (see perform(Send))
   bool running = false;
   bool stopping = false;
   bool draining = false;
@@ -89,6 +91,11 @@ struct UplinkRunner::State : std::enable_shared_from_this<UplinkRunner::State> {
     r.target = std::move(s.target);
     r.headers = std::move(s.headers);
     r.body = *s.body;
+    // The session renders the report when it decides to send it, which on reconnection is before
+    // the link_restored sample queued ahead of this request reached the model: rendered again here,
+    // after the samples before it were performed, the first report after an outage is current
+    // (link up, last_outage) instead of describing the outage.
+    if (s.kind == uplink::RequestKind::health && health_hook) r.body = health_hook->report(now());
     r.gzip = options.gzip_bodies && (s.kind == uplink::RequestKind::batch || s.kind == uplink::RequestKind::audit);
     const std::uint64_t id = s.request_id;
     client.async_request(std::move(r), [weak = weak_from_this(), id](boost::system::error_code ec, https::Response resp) {
