@@ -1,6 +1,7 @@
 // xnoded — the exchange node daemon.
 //   xnoded --config FILE         run in the foreground (systemd: Type=notify), logs to stderr
-//   xnoded --check-config FILE   validate configuration, catalog and TLS files; exit 0 or 1
+//   xnoded --check-config FILE   validate configuration, catalog and TLS files (and FILE.sig when
+//                                require_signature is on); exit 0 or 1
 //   xnoded --version
 #include <malloc.h>
 
@@ -9,6 +10,7 @@
 #include <exception>
 #include <string>
 
+#include "app/config_push.hpp"
 #include "app/configuration.hpp"
 #include "app/daemon.hpp"
 #include "core/base/log.hpp"
@@ -30,6 +32,17 @@ int check_config(const std::string& path) {
     std::fprintf(stderr, "%s: invalid (%zu error%s)\n", path.c_str(), checked.errors.size(),
                  checked.errors.size() == 1 ? "" : "s");
     return 1;
+  }
+  // With require_signature the file must carry the bureau's signature (.sig), as at start.
+  if (checked.config->config_push.require_signature) {
+    auto file = xnode::app::read_config_file(path);
+    auto signed_ok = file ? xnode::app::check_start_rules(*file, checked.version, checked.config->config_push, std::nullopt)
+                          : xnode::Expected<void>(file.error());
+    if (!signed_ok) {
+      std::fprintf(stderr, "%s: %s\n%s: invalid (signature)\n", path.c_str(), signed_ok.error().message.c_str(),
+                   path.c_str());
+      return 1;
+    }
   }
   std::printf("%s: valid (configuration version %lld, %zu source%s, %zu catalog resource%s)\n", path.c_str(),
               static_cast<long long>(checked.version), checked.config->sources.size(),
