@@ -10,6 +10,7 @@ endpoint shows the same state as `xnodectl status --json`, answers 404 for anoth
 for another method. The audit trail reaches the platform complete after the outage."""
 import json
 import os
+import socket
 import sqlite3
 import time
 import urllib.error
@@ -75,6 +76,40 @@ check('xnode_info{node="scj-01",version="' in text and "# TYPE xnode_queue_recor
       "metrics: info labels and TYPE lines")
 check(http_status(METRICS.replace("/metrics", "/other")) == 404, "metrics endpoint: 404 for another path")
 check(http_status(METRICS, "POST") == 405, "metrics endpoint: 405 for another method")
+
+
+def raw(data, timeout=8):
+    """Sends bytes, returns what comes back until the endpoint closes (b"" if it closes at once)."""
+    with socket.create_connection(("127.0.0.1", metrics_port), timeout=timeout) as s:
+        if data:
+            s.sendall(data)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+
+
+# Exactly 8 KiB without the end of the head (nothing left unread, so the close is a clean FIN).
+big = b"GET /metrics HTTP/1.1\r\nX: "
+big += b"a" * (8192 - len(big))
+check(raw(big).startswith(b"HTTP/1.1 431 "),
+      "metrics endpoint: a request head over 8 KiB is refused (431)")
+check(raw(b"GET /metrics HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 200 OK\r\n"), "metrics endpoint: raw GET answered")
+# Bounded: 4 connections at a time, the next is closed at once; an idle one is dropped after 5 s.
+idle = [socket.create_connection(("127.0.0.1", metrics_port), timeout=10) for _ in range(4)]
+time.sleep(0.5)
+t = time.time()
+check(raw(b"", timeout=3) == b"" and time.time() - t < 2, "metrics endpoint: a 5th connection is closed at once")
+t = time.time()
+closed = idle[0].recv(1) == b""
+check(closed and 4 <= time.time() - t <= 8, "metrics endpoint: an idle connection is dropped after %.1f s" %
+      (time.time() - t))
+for s in idle:
+    s.close()
+time.sleep(0.5)
+check(http_status(METRICS) == 200, "metrics endpoint: serving again once the connections are gone")
 
 # --- the outage ---------------------------------------------------------------------------------
 log("--- platform stopped")
