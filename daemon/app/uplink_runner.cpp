@@ -90,12 +90,15 @@ struct UplinkRunner::State : std::enable_shared_from_this<UplinkRunner::State> {
     r.method = std::move(s.method);
     r.target = std::move(s.target);
     r.headers = std::move(s.headers);
-    r.body = *s.body;
+    r.shared_body = s.body;  // the session's batch itself, not a copy
     // The session renders the report when it decides to send it, which on reconnection is before
     // the link_restored sample queued ahead of this request reached the model: rendered again here,
     // after the samples before it were performed, the first report after an outage is current
     // (link up, last_outage) instead of describing the outage.
-    if (s.kind == uplink::RequestKind::health && health_hook) r.body = health_hook->report(now());
+    if (s.kind == uplink::RequestKind::health && health_hook) {
+      r.shared_body.reset();
+      r.body = health_hook->report(now());
+    }
     r.gzip = options.gzip_bodies && (s.kind == uplink::RequestKind::batch || s.kind == uplink::RequestKind::audit);
     const std::uint64_t id = s.request_id;
     client.async_request(std::move(r), [weak = weak_from_this(), id](boost::system::error_code ec, https::Response resp) {

@@ -155,7 +155,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
       response.error_detail = "no platform endpoint configured";
       co_return make_error_code(HttpsErrc::no_endpoints);
     }
-    std::string body = request.gzip ? gzip_compress(request.body) : request.body;
+    // The body is referred to, not copied (a batch is up to max_batch_bytes); only gzip makes one.
+    const std::string compressed = request.gzip ? gzip_compress(request.body_text()) : std::string();
+    const std::string_view body = request.gzip ? std::string_view(compressed) : request.body_text();
     for (int attempt = 0;; ++attempt) {
       if (m_abandoned) co_return make_error_code(HttpsErrc::client_closed);
       bool reused = !std::holds_alternative<std::monostate>(m_conn);
@@ -299,10 +301,11 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   }
 
   template <class Stream>
-  net::awaitable<error_code> exchange(Stream& stream, const Request& request, const std::string& body,
+  net::awaitable<error_code> exchange(Stream& stream, const Request& request, std::string_view body,
                                       Response& response, bool& answer_started) {
     const Url& endpoint = m_conn_endpoint;
-    http::request<http::string_body> req;
+    // span_body: serialised straight from the caller's buffer, which outlives the write.
+    http::request<http::span_body<const char>> req;
     req.version(11);
     req.method_string(request.method);
     req.target(endpoint.base_path + request.target);
@@ -310,7 +313,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     req.set(http::field::user_agent, m_options.user_agent);
     for (const auto& [name, value] : request.headers) req.set(name, value);
     if (request.gzip) req.set(http::field::content_encoding, "gzip");
-    req.body() = body;
+    req.body() = boost::beast::span<const char>(body.data(), body.size());
     req.keep_alive(true);
     req.prepare_payload();
 

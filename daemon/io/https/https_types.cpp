@@ -134,7 +134,7 @@ ErrorClass classify(const boost::system::error_code& ec) {
   return ErrorClass::connect;
 }
 
-std::string gzip_compress(const std::string& data, int level) {
+std::string gzip_compress(std::string_view data, int level) {
   z_stream z{};
   // 15 window bits + 16: write a gzip header and trailer rather than zlib's.
   if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {

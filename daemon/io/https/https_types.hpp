@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,7 +36,12 @@ struct Request {
   std::string target;          // "/xep/v1/hello", relative to the endpoint's base path
   Headers headers;
   std::string body;
+  // Sent instead of `body` when set: a body shared with its owner (the uplink session keeps each
+  // batch to split or resend it), so that a batch of up to max_batch_bytes is not copied on its
+  // way to the socket; every copy of it alive at once counts in the daemon's peak RSS.
+  std::shared_ptr<const std::string> shared_body;
   bool gzip = false;  // send the body with Content-Encoding: gzip
+  std::string_view body_text() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
 };
 
 // Which part of the path failed, for the health report's errors_24h (XEP/1 §3.5).
@@ -100,7 +106,7 @@ inline boost::system::error_code make_error_code(HttpsErrc e) { return {static_c
 ErrorClass classify(const boost::system::error_code& ec);
 
 // gzip (RFC 1952) of `data`, for Content-Encoding: gzip request bodies.
-std::string gzip_compress(const std::string& data, int level = 6);
+std::string gzip_compress(std::string_view data, int level = 6);
 // Inverse, bounded: fails when the output would exceed `limit` bytes. For tests and the platform.
 Expected<std::string> gzip_decompress(const std::string& data, std::size_t limit);
 

@@ -456,6 +456,27 @@ TEST_SUITE("io::HttpsClient") {
     CHECK(r.response.body == std::string(10000, 'a') + "{\"k\":1}\n");
   }
 
+  TEST_CASE("a shared body is sent as it is, plain and gzipped, and stays untouched") {
+    // The uplink passes each batch by reference (Request::shared_body), not as a copy.
+    net::io_context io;
+    TestServer server(io, server_tls());
+    HttpsClient client(io.get_executor(), options_for({server.url()}));
+    std::string text;
+    for (int i = 0; i < 5000; ++i) text += "{\"seq\":" + std::to_string(i + 1) + ",\"op\":\"upsert\"}\n";
+    const auto shared = std::make_shared<const std::string>(text);
+    for (bool gzip : {false, true}) {
+      auto req = post("ignored: shared_body wins");
+      req.shared_body = shared;
+      req.gzip = gzip;
+      auto r = run_request(io, client, req);
+      REQUIRE(r.ec.has_value());
+      CHECK(!*r.ec);
+      CHECK(server.last_content_encoding == (gzip ? "gzip" : ""));
+      CHECK(r.response.body == text);
+      CHECK(*shared == text);
+    }
+  }
+
   TEST_CASE("large bodies cross many TLS records both ways") {
     net::io_context io;
     TestServer server(io, server_tls());
