@@ -118,6 +118,15 @@ Response AdminService::handle(const Request& request, TimePoint now) {
     log::notice("admin", "answers are delayed by " + std::to_string(m_faults.delay.count()) + " ms");
     return json_response(200, faults_json(m_faults));
   }
+  if (post && rest == "catalog/refuse") {
+    const std::string refused_code = body.get_string("code");
+    const std::string reason = body.get_string("reason");
+    if (refused_code.empty()) return error_response(400, "malformed", "catalog/refuse needs code (and reason; none lifts it)");
+    m_service.refuse_resource(refused_code, reason);
+    log::notice("admin", reason.empty() ? "resource " + refused_code + " accepted again"
+                                        : "resource " + refused_code + " refused in catalog PUTs: " + reason);
+    return json_response(200, json::Value(json::Object{{"code", refused_code}, {"refused", !reason.empty()}}));
+  }
   if (post && rest == "faults/clear") {
     m_faults.fail_next = m_faults.drop_next = 0;
     m_faults.delay = std::chrono::milliseconds(0);

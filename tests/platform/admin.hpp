@@ -12,6 +12,8 @@
 //                                                                "handle": false)
 //   POST /admin/faults/delay  {"ms": D}                          delay every answer by D ms
 //   POST /admin/faults/clear
+//   POST /admin/catalog/refuse {"code": C, "reason": R}         422 for catalog PUTs holding resource C
+//                                                                (no reason: accepted again)
 //   POST /admin/nodes/{node}/disable | /enable
 //   POST /admin/nodes/{node}/config {"version": N, "yaml": "…", "signature": "<base64>"}
 #pragma once

@@ -319,7 +319,13 @@ Response PlatformService::hello(const std::string& node_id, Node& n, const json:
                                 {"config", json::Value(json::Object{{"version", config_version(n)}})}}));
 }
 
+void PlatformService::refuse_resource(const std::string& code, const std::string& reason) {
+  if (reason.empty()) m_refused_resources.erase(code);
+  else m_refused_resources[code] = reason;
+}
+
 Response PlatformService::put_catalog(const std::string& node_id, Node& n, const json::Value& body, TimePoint now) {
+  ++n.catalog_puts;
   auto base = int_member(body, "base_version");
   const json::Value* sha = body.find("sha256");
   const json::Value* resources = body.find("resources");
@@ -341,7 +347,17 @@ Response PlatformService::put_catalog(const std::string& node_id, Node& n, const
     return error_response(409, "version_conflict",
                           "base_version " + std::to_string(*base) + " is not the current version " + std::to_string(current),
                           {{"current_version", current}});
-  // --- content
+  // --- content: the bureau's own refusals first, then the rules of §4
+  json::Array refused;
+  for (const auto& r : sorted.as_array()) {
+    auto it = m_refused_resources.find(r.get_string("code"));
+    if (it != m_refused_resources.end())
+      refused.emplace_back(json::Object{{"code", it->first}, {"field", "code"}, {"reason", it->second}});
+  }
+  if (!refused.empty()) {
+    const std::string message = std::to_string(refused.size()) + " problem(s) in the catalog slice";
+    return error_response(422, "invalid", message, {{"problems", json::Value(std::move(refused))}});
+  }
   auto check = read_slice(sorted);
   if (!check.rules) {
     json::Array problems;
@@ -640,6 +656,7 @@ json::Value PlatformService::state_report() const {
                                     {"catalog_version", n.state.catalog ? n.state.catalog->version : 0},
                                     {"audit_acked_through", n.state.audit.acked_through},
                                     {"config_version", config_version(n)},
+                                    {"catalog_puts", n.catalog_puts},
                                     {"streams", json::Value(std::move(streams))}}));
   }
   return json::Value(json::Object{{"nodes", json::Value(std::move(nodes))}});

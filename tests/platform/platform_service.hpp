@@ -37,6 +37,9 @@ class PlatformService {
   // --- admin (inspection and bureau actions)
   void set_disabled(const std::string& node_id, bool disabled, TimePoint now);
   void place_config(const std::string& node_id, const WaitingConfig& config, TimePoint now);
+  // The bureau refuses a resource code (a rule of its own the node does not know): a PUT of a
+  // slice holding it is answered 422 with a problem naming it. An empty reason lifts the refusal.
+  void refuse_resource(const std::string& code, const std::string& reason);
   // {"nodes": {"<node>": {"disabled", "catalog_version", "audit_acked_through", "config_version",
   //   "streams": {"<code>": {acked_through, stored, duplicates, mismatches, rejected, gap_records,
   //   batches}}}}}
@@ -60,6 +63,7 @@ class PlatformService {
     NodeState state;
     std::shared_ptr<const SliceRules> rules;  // the current catalog's record rules
     std::map<std::string, StreamState> streams;
+    std::int64_t catalog_puts = 0;  // PUT /catalog requests received (an unchanged slice sends none)
   };
   struct Body;  // a decoded request body
 
@@ -83,6 +87,7 @@ class PlatformService {
   PlatformStore& m_store;
   ServiceOptions m_options;
   std::map<std::string, Node> m_nodes;
+  std::map<std::string, std::string> m_refused_resources;  // code → reason
 };
 
 // Builds an error answer of §2: {"error": code, "message": message, …extra}.

@@ -491,9 +491,22 @@ void Session::on_catalog(TimePoint now, const Answer& a) {
       detail.set("status", a.status);
       detail.set("answer", std::string(a.raw.substr(0, 2000)));
       audit("catalog.refused", "catalog", "rejected", std::move(detail));
+      // The alarm carries the platform's problems (§3.2: code, field, reason), bounded: the
+      // operator reads what to fix without digging the answer out of the audit trail.
+      std::string problems;
+      if (const json::Value* ps = a.body.find("problems"); ps && ps->is_array())
+        for (const auto& p : ps->as_array()) {
+          if (problems.size() > 600) {
+            problems += "; …";
+            break;
+          }
+          problems += (problems.empty() ? "" : "; ") + p.get_string("code") + ": " + p.get_string("field") + ": " +
+                      p.get_string("reason");
+        }
       raise_alarm(now, "catalog_refused",
                   "the platform refused the catalog slice (HTTP " + std::to_string(a.status) + " " +
-                      std::string(a.code) + "): fix the catalog; " + std::string(a.message));
+                      std::string(a.code) + "): fix the catalog; " + std::string(a.message) +
+                      (problems.empty() ? std::string() : ": " + problems));
       break;
     }
   }
