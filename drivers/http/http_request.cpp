@@ -200,7 +200,8 @@ bool RequestParser::parse_header_block() {
                          std::to_string(m_limits.max_body_bytes)),
            false;
   m_remaining = m_content_length;
-  if (!m_chunked) m_request.body.reserve(static_cast<std::size_t>(m_content_length));
+  // Not all of it up front: a client announcing 8 MiB and sending nothing must not cost 8 MiB.
+  if (!m_chunked) m_request.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(m_content_length, 256u << 10)));
   m_head.clear();
   m_head.shrink_to_fit();
   return true;

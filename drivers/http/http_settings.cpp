@@ -26,8 +26,9 @@ config::SettingsSchema settings_schema() {
           .at_least("1KiB")
           .at_most("256MiB"),
       size_key("max_header_bytes", "Largest request line + headers taken; larger: 431").def("16KiB").at_least("1KiB").at_most("1MiB"),
-      integer_key("max_connections", "Connections open at once; more are closed at once")
-          .def("32")
+      integer_key("max_connections",
+                  "Connections open at once; more are closed at once (each may buffer max_request_bytes)")
+          .def("16")
           .at_least("1")
           .at_most("4096"),
       size_key("max_line_bytes", "Longest NDJSON line taken; longer: 400").def("1MiB").at_least("1KiB").at_most("64MiB"),

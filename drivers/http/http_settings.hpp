@@ -16,7 +16,7 @@ struct HttpSettings {
   std::string token_file;
   std::size_t max_request_bytes = 8u << 20;  // the body as sent (compressed or not) and as decoded
   std::size_t max_header_bytes = 16u << 10;
-  std::size_t max_connections = 32;
+  std::size_t max_connections = 16;
   std::size_t max_line_bytes = 1u << 20;
   std::chrono::milliseconds idle_timeout{30000};
   // TLS on the listener: all three or none. The project's TLS policy always verifies the peer, so
