@@ -470,6 +470,11 @@ void audit_read_only(const Args& a, int rc) {
     std::fprintf(stderr, "xnodectl: warning: this command was not audited: %s\n", store.error().message.c_str());
     return;
   }
+  if ((*store)->status().chain_broken) {
+    // Evidence is not extended by a CLI: the daemon raises the alarm; the operator looks first.
+    std::fprintf(stderr, "xnodectl: warning: this command was not audited: the stored audit chain fails verification\n");
+    return;
+  }
   json::Value d = json::Value::object();
   d.set("gid", static_cast<std::int64_t>(::getgid()));
   d.set("pid", static_cast<std::int64_t>(::getpid()));
