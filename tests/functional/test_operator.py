@@ -4,10 +4,13 @@ into the same chain when it does not; quarantine retry after the catalog was fix
 then delivered exactly once), a retry that still fails keeps the entry with its reason; purge by id
 and --all; the retention sweep of quarantine.retention; the socket's mode, its refusals, and its
 removal at stop."""
+import hashlib
+import http.client
 import json
 import os
 import socket
 import sqlite3
+import ssl
 import stat
 import time
 
@@ -190,6 +193,57 @@ check(st["xnoded"]["quarantine_retention_removed"] == 2, "status counts 2 entrie
 check(env.stop_daemon() == 0, "clean stop")
 expired = [e for e in audit_events() if e["action"] == "quarantine.expired"]
 check(len(expired) == 1 and expired[0]["detail"]["removed"] == 2, "the sweep audited once with its count")
+
+# Records the platform rejected (`rejected` in a batch answer) retry the same way. Someone stores a
+# stricter copy of the slice on the platform (status at most 3 characters), so the platform rejects
+# the node's records; a restart makes the node reconcile (its files are the source of truth), and
+# the retry then delivers them.
+def xep(method, path, doc=None):
+    ctx = ssl.create_default_context(cafile=os.path.join(env.pki, "ca.crt"))
+    ctx.check_hostname = False
+    ctx.load_cert_chain(os.path.join(env.pki, "node.crt"), os.path.join(env.pki, "node.key"))
+    conn = http.client.HTTPSConnection("127.0.0.1", platform.port, context=ctx, timeout=10)
+    conn.request(method, "/xep/v1/" + path, body=json.dumps(doc, ensure_ascii=False).encode() if doc else None,
+                 headers={"X-XN-Node": "scj-01", "Content-Type": "application/json"})
+    r = conn.getresponse()
+    text = r.read().decode()
+    conn.close()
+    return r.status, (json.loads(text) if text.strip() else None)
+
+
+def platform_version():
+    return platform.get("/admin/state").get("nodes", {}).get("scj-01", {}).get("catalog_version", 0)
+
+
+restart()
+env.ctl("quarantine", "purge", "--all")
+status, doc = xep("GET", "catalog")
+version = doc["version"]
+for r in doc["resources"]:
+    if r["code"] == SERVICE_CASES:
+        for item in r["items"]:
+            if item["name"] == "status":
+                item["length"] = 3
+ordered = sorted(doc["resources"], key=lambda r: r["code"])
+sha = hashlib.sha256(json.dumps(ordered, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+status, answer = xep("PUT", "catalog", {"base_version": version, "sha256": sha, "resources": doc["resources"]})
+if status == 400 and answer and answer.get("expected_sha256"):
+    status, answer = xep("PUT", "catalog", {"base_version": version, "sha256": answer["expected_sha256"],
+                                            "resources": doc["resources"]})
+check(status == 200, "a stricter slice stored on the platform side (version %s)" % (answer or {}).get("version"))
+before = delivered()
+env.drop_file("strict.ndjson", gen_records(3, seed=64, start=300))
+entries = wait_for(lambda: len(quarantine()) == 3 and quarantine(), 30, "three records rejected by the platform")
+check(all(e["source"] == "platform" and e["origin"].startswith("seq ") for e in entries),
+      "quarantined as platform rejections: %s" % entries[0]["reason"])
+check(env.stop_daemon() == 0, "stop")
+restart()
+wait_for(lambda: platform_version() == version + 2, 30, "the node's slice back on the platform")
+r = env.ctl("quarantine", "retry", "--all")
+check(r.returncode == 0 and "3 queued" in r.stdout, "platform rejections retried: %s" % r.stdout.strip().splitlines()[-1])
+wait_for(lambda: len(platform.records(SERVICE_CASES)) == 7 + 3, 30, "the retried records accepted by the platform")
+check(quarantine() == [], "quarantine empty")
+check(env.stop_daemon() == 0, "clean stop")
 check(env.ctl("audit", "verify").returncode == 0, "the audit chain verifies")
 platform.stop()
 check.finish()
