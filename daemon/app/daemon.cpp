@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "app/catalog_watch.hpp"
+#include "app/config_file_watch.hpp"
 #include "app/config_push.hpp"
 #include "app/configuration.hpp"
 #include "app/control_commands.hpp"
@@ -150,6 +151,7 @@ struct Daemon::Impl {
   std::int64_t audit_durable_announced = 0;  // durable_seq the uplink last heard of
 
   CatalogWatch catalog_watch;                 // edits of catalog.dir, picked up on the tick
+  ConfigFileWatch config_watch;               // xnode.yaml (+ .sig) replaced, picked up on the tick
   catalog::LastRecordTimes last_intake;       // per stream, the last committed record's intake time
   std::set<std::string> intake_unsaved;       // streams whose last_intake is newer than its mark
   TimePoint tracking_since{};                 // streams without a record are measured from here
@@ -161,6 +163,7 @@ struct Daemon::Impl {
 
   int start() {
     // The file's bytes are read once: the signature is checked over exactly what is validated.
+    config_watch = ConfigFileWatch(config_path);
     auto candidate = read_config_file(config_path);
     if (!candidate) {
       log::error("config", candidate.error().message);
@@ -552,6 +555,7 @@ struct Daemon::Impl {
       // reload() reported and audited it; the file goes back to what is running.
       if (auto r = restore_previous_config(config_path); !r)
         log::error("config", "cannot put the previous configuration file back: " + r.error().message);
+      config_watch.seen(config_watch.fingerprint());  // our own restore, not an edit to reload
       runner->config_rejected(c.version, applied.error().message);
     }
   }
@@ -778,6 +782,10 @@ struct Daemon::Impl {
       log::notice("catalog", "the catalog files in " + catalog_watch.dir() + " changed: reloading");
       (void)reload();
     }
+    if (config_watch.changed()) {
+      log::notice("config", config_path + " was replaced: reloading");
+      (void)reload();
+    }
     if (steady - last_overdue >= kOverdueEvery) {
       last_overdue = steady;
       refresh_catalog_health(now);
@@ -905,6 +913,7 @@ struct Daemon::Impl {
     notifier.reloading();
     log::notice("config", "reloading " + config_path);
     const std::string catalog_before = catalog_dir_fingerprint(catalog_watch.dir());
+    config_watch.seen(config_watch.fingerprint());  // taken before the read: a later edit still counts
     CheckedConfiguration next;
     auto candidate = read_config_file(config_path);
     if (!candidate) {

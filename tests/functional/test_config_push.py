@@ -5,7 +5,8 @@ config_push.require_signature on and a bureau key pair made here with openssl:
   rewritten (previous kept as .prev, .sig beside it), audited;
 - a bad signature → refused, the old configuration stays, config.last_error set;
 - a rollback (an older signed YAML in a newer envelope) → refused;
-- a signed file placed locally + SIGHUP → applied; an unsigned local edit → refused;
+- a signed file placed locally + SIGHUP (or noticed on the 1 s tick) → applied; an unsigned local
+  edit → refused;
 - a restart on an older (validly signed) file is refused: the applied version survives restarts."""
 import json
 import os
@@ -144,6 +145,12 @@ place_file(v4file, sign(v4file))
 env.daemon.send_signal(signal.SIGHUP)
 wait_for(lambda: "not newer" in (status_config().get("last_error") or ""), 20, "an older signed file refused")
 check(status_config().get("version") == 5, "an older signed file is refused (no rollback)")
+
+# --- 5b. no SIGHUP needed: a signed pair placed by the tooling is noticed on the tick -------------
+v8 = version_of(v2, 8)
+place_file(v8, sign(v8))
+wait_for(lambda: status_config().get("version") == 8, 20, "the placed file noticed without SIGHUP")
+check(status_config().get("last_error") is None, "a signed file placed without SIGHUP is applied (version 8)")
 check(env.daemon.pid == pid, "same process throughout")
 
 check(env.stop_daemon() == 0, "clean stop")
@@ -158,28 +165,29 @@ check(len(refused) >= 5, "each refusal audited as config.refused (%d)" % len(ref
 check(any(e["detail"].get("origin") == "platform" for e in refused), "platform refusals say where they came from")
 
 # --- 6. a restart cannot roll back: a validly signed version 4 file is refused at start -----------
+place_file(v4file, sign(v4file))
 env.start_daemon(wait_ready=False)
 rc = env.daemon.wait(30)
 check(rc == 1, "start on the older signed file refused (exit %s)" % rc)
 check("no rollback" in env.daemon_log_text(), "the log says why")
-place_file(v5, sign(v5))
+place_file(v8, sign(v8))
 os.unlink(os.path.join(env.dir, "run", "status.json"))
 env.start_daemon()
-wait_for(lambda: status_config().get("version") == 5, 20, "version 5 again")
+wait_for(lambda: status_config().get("version") == 8, 20, "version 8 again")
 check(True, "starts on the version it applied last")
 check(env.stop_daemon() == 0, "clean stop")
 
 # --- 7. --check-config checks the signature too; a key that is not P-256 stops the start ----------
 r = subprocess.run([XNODED, "--check-config", env.config_path], capture_output=True, text=True, timeout=30)
 check(r.returncode == 0, "--check-config accepts the signed file")
-place_file(v5 + "# an unsigned comment\n", read(env.config_path + ".sig"))
+place_file(v8 + "# an unsigned comment\n", read(env.config_path + ".sig"))
 r = subprocess.run([XNODED, "--check-config", env.config_path], capture_output=True, text=True, timeout=30)
 check(r.returncode == 1 and "does not verify" in r.stderr, "--check-config refuses a file its .sig does not cover")
 p384 = os.path.join(bureau, "p384.pem")
 subprocess.run("openssl ecparam -name secp384r1 -genkey -noout | openssl ec -pubout -out %s" % p384, shell=True,
                check=True, stderr=subprocess.DEVNULL)
-v7 = version_of(v5, 7).replace(pub, p384)
-place_file(v7, sign(v7))
+v9 = version_of(v8, 9).replace(pub, p384)
+place_file(v9, sign(v9))
 env.start_daemon(wait_ready=False)
 rc = env.daemon.wait(30)
 check(rc == 1 and "not an ECDSA P-256" in env.daemon_log_text(), "a bureau key on another curve: not started")
