@@ -1,11 +1,13 @@
 """The HTTP push source driver with the REAL xnoded and a real HTTP client (curl), issue #7:
 records POSTed to /v1/sources/{name}/records arrive at the reference platform exactly once and in
 order; 401, 404, 405, 413 and 400 (all or nothing: nothing of a refused request is stored); a resend
-with the same Idempotency-Key, also after a daemon restart, stores nothing twice; a gzip body; the
+with the same Idempotency-Key — after a success, after the client timed out (daemon SIGSTOPped while
+it waited), after a daemon restart — stores nothing twice; a gzip body; the
 optional mutual-TLS listener; 503 + Retry-After when the queue is full (platform down, block mode)."""
 import gzip
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -47,7 +49,8 @@ def sources(max_request="64KiB"):
 """
 
 
-def curl(body, source="push", token=TOKEN, key=None, method="POST", headers=(), tls=False, client_cert=True):
+def curl(body, source="push", token=TOKEN, key=None, method="POST", headers=(), tls=False, client_cert=True,
+         max_time=30):
     """Returns (status, json body or text, response headers); status 0 when curl itself failed."""
     body_file = os.path.join(env.dir, "body.bin")
     with open(body_file, "wb") as f:
@@ -57,7 +60,7 @@ def curl(body, source="push", token=TOKEN, key=None, method="POST", headers=(), 
         if os.path.exists(p):
             os.remove(p)
     url = "%s://127.0.0.1:%d/v1/sources/%s/records" % ("https" if tls else "http", TLS_PORT if tls else PORT, source)
-    cmd = ["curl", "-sS", "--max-time", "30", "-o", out_file, "-D", head_file, "-w", "%{http_code}", "-X", method,
+    cmd = ["curl", "-sS", "--max-time", str(max_time), "-o", out_file, "-D", head_file, "-w", "%{http_code}", "-X", method,
            "-H", "Content-Type: application/x-ndjson"]
     if method == "POST":
         cmd += ["--data-binary", "@" + body_file]
@@ -143,6 +146,23 @@ sent += [serial(l) for l in part]
 status, again, head = curl("\n".join(part), key="batch-0001")
 check(status == 200 and again.get("accepted") == 100 and again.get("replayed") is True
       and "idempotency-replayed: true" in head, "same key again: the first answer, replayed (%s %s)" % (status, again))
+
+# --- a client that times out and resends: the daemon is stopped (SIGSTOP) while curl waits ---------
+part = gen_records(100, seed=13, start=100000)
+os.kill(env.daemon.pid, signal.SIGSTOP)
+status, _, _ = curl("\n".join(part), key="batch-timeout", max_time=2)
+os.kill(env.daemon.pid, signal.SIGCONT)
+check(status == 0, "client gave up after its timeout (%s)" % status)
+answers = []
+for _ in range(50):  # 409 while the first request is still being stored: ask again
+    status, doc, _ = curl("\n".join(part), key="batch-timeout")
+    answers.append(status)
+    if status != 409:
+        break
+    time.sleep(0.2)
+check(status == 200 and doc.get("accepted") == 100 and doc.get("replayed") is True,
+      "resend after the timeout: the first request's answer, replayed (%s %s)" % (answers, doc))
+sent += [serial(l) for l in part]
 
 # --- gzip body ---------------------------------------------------------------------------------
 part = lines[420:520]
