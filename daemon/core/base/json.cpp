@@ -1,6 +1,7 @@
 #include "core/base/json.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -120,6 +121,30 @@ bool operator==(const Value& a, const Value& b) {
 
 // ---------------------------------------------------------------------------------------------
 // UTF-8
+
+// Eight bytes at a time over the plain runs of a string (records are mostly such runs). Each test
+// flags the bytes of a word that match (0x80 in that byte); a flag can be wrong only in a byte
+// above a right one (a borrow carries upwards), so the lowest flag always marks the first match.
+namespace {
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+inline std::uint64_t load8(const char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline std::uint64_t has_zero_byte(std::uint64_t v) { return (v - kOnes) & ~v & kHighs; }
+inline std::uint64_t has_byte_below(std::uint64_t v, std::uint8_t n) { return (v - kOnes * n) & ~v & kHighs; }  // n <= 128
+// Bytes that quote_to must escape: control, '"' or '\'.
+inline std::uint64_t escape_flags(std::uint64_t v) {
+  return has_byte_below(v, 0x20) | has_zero_byte(v ^ (kOnes * '"')) | has_zero_byte(v ^ (kOnes * '\\'));
+}
+// Index of the first flagged byte of a word loaded from memory (flags != 0).
+inline std::size_t first_flagged(std::uint64_t flags) {
+  if constexpr (std::endian::native == std::endian::little) return static_cast<std::size_t>(std::countr_zero(flags)) / 8;
+  else return static_cast<std::size_t>(std::countl_zero(flags)) / 8;
+}
+}  // namespace
 
 static std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   // Returns the length of a valid sequence at i, or 0.
@@ -283,6 +308,15 @@ class Parser {
     ++m_i;  // opening quote
     std::size_t run = m_i;
     while (true) {
+      if (m_i + 8 <= m_s.size()) {
+        const std::uint64_t v = load8(m_s.data() + m_i);
+        const std::uint64_t flags = (v & kHighs) | escape_flags(v);  // not plain ASCII
+        if (flags == 0) {
+          m_i += 8;
+          continue;
+        }
+        m_i += first_flagged(flags);  // the byte-wise code below takes that byte
+      }
       if (m_i >= m_s.size()) return fail("unterminated string");
       auto c = static_cast<unsigned char>(m_s[m_i]);
       if (c == '"') {
@@ -408,6 +442,14 @@ void quote_to(std::string& out, std::string_view s) {
   out.push_back('"');
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i + 8 <= s.size()) {
+      const std::uint64_t flags = escape_flags(load8(s.data() + i));
+      if (flags == 0) {
+        i += 7;  // eight bytes that need no escape (the loop adds the eighth)
+        continue;
+      }
+      i += first_flagged(flags);  // the byte that needs one
+    }
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
