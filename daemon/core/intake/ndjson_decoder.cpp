@@ -18,13 +18,12 @@ bool blank(std::string_view line) {
 }  // namespace
 
 void decode_ndjson_line(std::string_view line, DecodedRecord& record, bool deletion_form) {
-  if (!json::valid_utf8(line)) {
-    record.error = "not valid UTF-8";
-    return;
-  }
+  // The parser checks UTF-8 inside strings and takes nothing but ASCII outside them, so a line it
+  // accepts is valid UTF-8: the separate whole-line check runs only to word a failure (2 % of the
+  // daemon's instructions when it ran on every line).
   auto parsed = json::parse(line);
   if (!parsed) {
-    record.error = "not JSON: " + parsed.error().message;
+    record.error = json::valid_utf8(line) ? "not JSON: " + parsed.error().message : std::string("not valid UTF-8");
     return;
   }
   if (!parsed->is_object()) {
