@@ -39,7 +39,10 @@ Expected<std::string> compress(std::string_view text) {
   const int rc = compress2(reinterpret_cast<Bytef*>(out.data()), &size, reinterpret_cast<const Bytef*>(text.data()),
                            static_cast<uLong>(text.size()), kCompressionLevel);
   if (rc != Z_OK) return Error("zlib: compress failed (" + std::to_string(rc) + ")");
+  // Down to its size: the buffer was the worst-case bound (larger than the text), and a chunk
+  // compressed ahead waits in the store's task queue for its transaction.
   out.resize(size);
+  out.shrink_to_fit();
   return out;
 }
 
