@@ -122,7 +122,12 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   }
 
   void read() {
-    lowest(m_stream).expires_after(m_owner->options.idle_timeout);
+    // One deadline for the whole request, from its first read: a client trickling bytes cannot
+    // hold the connection longer than idle_timeout (the timer is not pushed back by each read).
+    if (!m_deadline_set) {
+      lowest(m_stream).expires_after(m_owner->options.idle_timeout);
+      m_deadline_set = true;
+    }
     m_stream.async_read_some(net::buffer(m_buffer), [self = this->shared_from_this()](error_code ec, std::size_t n) {
       if (ec) return self->close();  // peer gone, idle timeout, or closed by stop
       self->m_pending.append(self->m_buffer.data(), n);
@@ -138,6 +143,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     net::async_write(m_stream, net::buffer(m_out), [self = this->shared_from_this()](error_code ec, std::size_t) {
       if (ec || !self->m_keep_alive) return self->finish();
       self->m_parser.reset();
+      self->m_deadline_set = false;
       self->m_header_checked = false;
       self->m_continue_checked = false;
       self->process();
@@ -162,6 +168,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   std::string m_pending;  // read, not yet parsed (the start of a pipelined request)
   std::string m_out;
   std::string m_continue;
+  bool m_deadline_set = false;
   bool m_header_checked = false;
   bool m_continue_checked = false;
   bool m_keep_alive = true;

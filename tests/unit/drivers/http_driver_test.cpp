@@ -192,6 +192,39 @@ TEST_SUITE("drivers::HttpDriver") {
     CHECK(post(port, "{\"a\":6}\n").status == 0);  // the listener is gone
   }
 
+  TEST_CASE("a client trickling its request is cut off after idle_timeout, however often it sends") {
+    TempDir dir;
+    write_token(dir.path, 0600);
+    const std::uint16_t port = free_port();
+    test::FakeSink sink;
+    drivers::DriverContext context{sink, {}};
+    HttpSettings settings = settings_for(dir.path, port);
+    settings.idle_timeout = std::chrono::milliseconds(500);
+    HttpDriver driver("src", settings, context);
+    driver.start();
+    REQUIRE(eventually([&] { return driver.status().state == "idle"; }));
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    const std::string header = "POST /v1/sources/src/records HTTP/1.1\r\nX-Slow: " + std::string(200, 'a');
+    const auto start = std::chrono::steady_clock::now();
+    bool closed = false;
+    for (std::size_t i = 0; i < header.size() && !closed; ++i) {  // one byte every 20 ms: 4 s in all
+      if (::send(fd, &header[i], 1, MSG_NOSIGNAL) != 1) closed = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      char c;
+      if (::recv(fd, &c, 1, MSG_DONTWAIT) == 0) closed = true;
+    }
+    const auto took = std::chrono::steady_clock::now() - start;
+    ::close(fd);
+    CHECK(closed);
+    CHECK(took < std::chrono::seconds(3));
+    driver.stop();
+  }
+
   TEST_CASE("a token file open to others: the source is in error and never listens") {
     TempDir dir;
     write_token(dir.path, 0644);
