@@ -70,7 +70,11 @@ struct Paths {
 };
 
 Paths resolve_paths(const Args& a) {
-  Paths p;
+  // Once a process: the command and its audit note both need the paths (and the warning about a
+  // refused configuration is printed once).
+  static std::optional<Paths> resolved;
+  if (resolved) return *resolved;
+  Paths& p = resolved.emplace();
   auto checked = check_configuration(a.config, /*check_tls_files=*/false);
   if (checked.config) {
     p.queue = checked.config->queue.path;
