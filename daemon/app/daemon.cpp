@@ -92,7 +92,6 @@ std::string restart_only_differences(const config::Config& a, const config::Conf
   note(a.audit.path != b.audit.path, "audit.path");
   note(a.audit.max_bytes != b.audit.max_bytes, "audit.max_bytes");
   note(a.audit.retention_days != b.audit.retention_days, "audit.retention_days");
-  note(a.health.prometheus_listen != b.health.prometheus_listen, "health.prometheus_listen");
   note(a.health.status_file != b.health.status_file, "health.status_file");
   return out;
 }
@@ -131,7 +130,7 @@ struct Daemon::Impl {
   std::unique_ptr<ControlCommands> control_commands;      // xnodectl's commands, audited with the caller's uid
   std::unique_ptr<ControlServer> control_server;          // health.control_socket
   std::unique_ptr<QuarantineRetention> quarantine_retention;
-  std::unique_ptr<MetricsEndpoint> metrics;  // health.prometheus_listen; a change needs a restart
+  std::unique_ptr<MetricsEndpoint> metrics;  // health.prometheus_listen (reload moves it)
 
   struct RunningSource {
     config::SourceConfig config;
@@ -284,6 +283,24 @@ struct Daemon::Impl {
     } catch (const std::exception& e) {
       log::error("control", std::string(e.what()) + ": xnodectl commands that change the node are unavailable");
     }
+  }
+
+  // Reload: the new address is bound before the old listener closes, so a refused bind (address in
+  // use) keeps the endpoint where it was, with an error in the log.
+  void reload_metrics(const config::Config& cfg) {
+    const std::string& want = cfg.health.prometheus_listen;
+    if (metrics ? metrics->listen() == want : want.empty()) return;
+    if (want.empty()) {
+      metrics.reset();
+      log::info("metrics", "Prometheus endpoint closed");
+      return;
+    }
+    auto started = MetricsEndpoint::start(io.get_executor(), want, [this] { return health.prometheus_text(Clock::now()); });
+    if (!started) {
+      log::error("metrics", started.error().message + (metrics ? "; still serving on " + metrics->listen() : ""));
+      return;
+    }
+    metrics = std::move(*started);
   }
 
   health::HealthOptions health_options(const config::Config& cfg) {
@@ -984,6 +1001,7 @@ struct Daemon::Impl {
     else
       catalog_watch.seen(catalog_before);
     health.set_config(current.version, current.sha256, std::nullopt);
+    reload_metrics(*current.config);
     for (const auto& s : current.config->sources)
       if (s.enabled && !sources.count(s.name)) start_source(s);
     if (catalog_changed) runner->catalog_changed();

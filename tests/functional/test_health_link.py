@@ -10,6 +10,7 @@ endpoint shows the same state as `xnodectl status --json`, answers 404 for anoth
 for another method. The audit trail reaches the platform complete after the outage."""
 import json
 import os
+import signal
 import socket
 import sqlite3
 import time
@@ -219,6 +220,30 @@ try:
                               "none twice, chain verified there" % local)
 except AssertionError as e:
     check(False, "audit shipping resumed after the outage (%s)" % e)
+
+# --- reload moves the endpoint -------------------------------------------------------------------
+old_port, metrics_port = metrics_port, free_port()
+env.write_config(platform.port, heartbeat="%ds" % HEARTBEAT_S, backoff_max="1s",
+                 extra_health='  prometheus_listen: "127.0.0.1:%d"\n  alarms:\n    link_down_after: %ds\n'
+                              '    clear_after: %ds\n' % (metrics_port, LINK_DOWN_AFTER_S, CLEAR_AFTER_S))
+env.daemon.send_signal(signal.SIGHUP)
+METRICS = "http://127.0.0.1:%d/metrics" % metrics_port
+
+
+def old_port_closed():
+    try:
+        socket.create_connection(("127.0.0.1", old_port), timeout=2).close()
+        return False
+    except OSError:
+        return True
+
+
+try:
+    wait_for(lambda: scrape()[0].get('xnode_link_state{state="up"}') == 1 and old_port_closed(), 15,
+             "the endpoint to move on reload", interval=0.2)
+    check(True, "SIGHUP with a new prometheus_listen: served on the new port, the old one closed, no restart")
+except AssertionError as e:
+    check(False, "the endpoint moves on reload (%s)" % e)
 
 check(env.stop_daemon() == 0, "clean stop")
 platform.stop()
