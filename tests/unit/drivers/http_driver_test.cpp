@@ -192,6 +192,60 @@ TEST_SUITE("drivers::HttpDriver") {
     CHECK(post(port, "{\"a\":6}\n").status == 0);  // the listener is gone
   }
 
+  TEST_CASE("Expect: 100-continue is answered before the body; keep-alive serves the next request") {
+    TempDir dir;
+    write_token(dir.path, 0600);
+    const std::uint16_t port = free_port();
+    test::FakeSink sink;
+    drivers::DriverContext context{sink, {}};
+    HttpDriver driver("src", settings_for(dir.path, port), context);
+    driver.start();
+    REQUIRE(eventually([&] { return driver.status().state == "idle"; }));
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    auto receive = [&](std::size_t at_least) {
+      std::string got;
+      char buf[4096];
+      while (got.size() < at_least) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        got.append(buf, static_cast<std::size_t>(n));
+      }
+      return got;
+    };
+    const std::string body = "{\"a\":1}\n";
+    const std::string head = "POST /v1/sources/src/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken +
+                             "\r\nExpect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    ::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+    const std::string cont = receive(25);
+    CHECK(cont == "HTTP/1.1 100 Continue\r\n\r\n");
+    ::send(fd, body.data(), body.size(), MSG_NOSIGNAL);
+    std::string answer = receive(12);
+    CHECK(answer.rfind("HTTP/1.1 200 OK", 0) == 0);
+    // The same connection takes another request (the answer's bytes may still be arriving: skip them).
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    char drain[4096];
+    while (::recv(fd, drain, sizeof drain, MSG_DONTWAIT) > 0) {
+    }
+    const std::string second = "POST /v1/sources/src/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken +
+                               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    ::send(fd, second.data(), second.size(), MSG_NOSIGNAL);
+    answer = receive(12);
+    CHECK(answer.rfind("HTTP/1.1 200 OK", 0) == 0);
+    ::close(fd);
+    {
+      std::lock_guard lock(sink.mutex());
+      CHECK(sink.records.size() == 2);
+    }
+    driver.stop();
+  }
+
   TEST_CASE("a client trickling its request is cut off after idle_timeout, however often it sends") {
     TempDir dir;
     write_token(dir.path, 0600);
