@@ -5,6 +5,7 @@ Every wait is bounded; every process started here is stopped at exit (also on fa
 import atexit
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -18,10 +19,35 @@ import urllib.request
 
 ROOT = os.environ.get("XNODE_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("XNODE_BUILD") or os.path.join(ROOT, "build")
-XNODED = os.path.join(BUILD, "xnoded")
-XNODECTL = os.path.join(BUILD, "xnodectl")
-PLATFORM = os.path.join(BUILD, "tests", "platform", "xnode-refplatform")
-GEN_RECORDS = os.path.join(BUILD, "tests", "xnode-gen-records")
+# A cross-built tree (scripts/ci-arm64) runs its programs under an emulator: XNODE_EMULATOR holds the
+# command prefix ("qemu-aarch64 -L SYSROOT"). Each program is then started through a two-line wrapper
+# script, so that every test starts it as usual (argv[0], pid, signals reach the emulated program).
+# XNODE_TIMEOUT_SCALE stretches the harness's waits for the emulator's slower programs.
+EMULATOR = os.environ.get("XNODE_EMULATOR", "").split()
+TIMEOUT_SCALE = float(os.environ.get("XNODE_TIMEOUT_SCALE") or "1")
+_wrappers = None
+
+
+def program(path):
+    """The command that runs the build's program `path`: itself, or its emulator wrapper."""
+    global _wrappers
+    if not EMULATOR or not os.path.exists(path):
+        return path  # a missing program is reported by require_programs
+    if _wrappers is None:
+        _wrappers = tempfile.mkdtemp(prefix="xnode-emu-")
+        atexit.register(shutil.rmtree, _wrappers, True)
+    wrapper = os.path.join(_wrappers, os.path.basename(path))
+    if not os.path.exists(wrapper):
+        with open(wrapper, "w", encoding="utf-8") as f:
+            f.write("#!/bin/sh\nexec %s \"$@\"\n" % " ".join(shlex.quote(a) for a in EMULATOR + [path]))
+        os.chmod(wrapper, 0o755)
+    return wrapper
+
+
+XNODED = program(os.path.join(BUILD, "xnoded"))
+XNODECTL = program(os.path.join(BUILD, "xnodectl"))
+PLATFORM = program(os.path.join(BUILD, "tests", "platform", "xnode-refplatform"))
+GEN_RECORDS = program(os.path.join(BUILD, "tests", "xnode-gen-records"))
 
 # The example slice's provider and the resource whose items match xnode-gen-records.
 SERVICE_CASES = None  # filled from conf/catalog.d at import
@@ -67,6 +93,7 @@ def free_port():
 
 
 def wait_for(predicate, timeout, what, interval=0.1):
+    timeout *= TIMEOUT_SCALE
     deadline = time.time() + timeout
     last = None
     while time.time() < deadline:
