@@ -93,6 +93,7 @@ std::string restart_only_differences(const config::Config& a, const config::Conf
   note(a.audit.max_bytes != b.audit.max_bytes, "audit.max_bytes");
   note(a.audit.retention_days != b.audit.retention_days, "audit.retention_days");
   note(a.health.status_file != b.health.status_file, "health.status_file");
+  note(a.health.control_socket != b.health.control_socket, "health.control_socket");
   return out;
 }
 
