@@ -194,16 +194,22 @@ Expected<void> check_start_rules(const ConfigCandidate& c, std::int64_t yaml_ver
 
 Expected<void> install_config_file(const std::string& path, std::string_view yaml, std::string_view signature) {
   const std::string sig = signature_path(path);
-  if (auto r = copy_atomically(path, prev_path(path)); !r) return r.error();
-  if (auto r = copy_atomically(sig, signature_path(prev_path(path))); !r) return r.error();
-  // Both written and synced before either is renamed: the window in which the file and its
-  // signature disagree is two renames long.
+  // Both new files written and synced before anything else changes: a push that cannot be
+  // written leaves every file as it was, and the window in which the file and its signature
+  // disagree is two renames long.
   XNODE_TRY(std::string sig_tmp, write_synced_temp(sig, std::string(signature) + "\n"));
   auto yaml_tmp = write_synced_temp(path, yaml);
   if (!yaml_tmp) {
     ::unlink(sig_tmp.c_str());
     return yaml_tmp.error();
   }
+  auto abandon = [&](const Error& e) -> Expected<void> {
+    ::unlink(sig_tmp.c_str());
+    ::unlink(yaml_tmp->c_str());
+    return e;
+  };
+  if (auto r = copy_atomically(path, prev_path(path)); !r) return abandon(r.error());
+  if (auto r = copy_atomically(sig, signature_path(prev_path(path))); !r) return abandon(r.error());
   if (auto r = rename_into_place(sig_tmp, sig); !r) {
     ::unlink(yaml_tmp->c_str());
     return r.error();

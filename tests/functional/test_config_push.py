@@ -151,6 +151,17 @@ v8 = version_of(v2, 8)
 place_file(v8, sign(v8))
 wait_for(lambda: status_config().get("version") == 8, 20, "the placed file noticed without SIGHUP")
 check(status_config().get("last_error") is None, "a signed file placed without SIGHUP is applied (version 8)")
+
+# --- 5c. a push that cannot be written (xnode.yaml.tmp is in the way) changes nothing -------------
+os.mkdir(env.config_path + ".tmp")
+v10 = version_of(v2, 10)
+push(10, v10, sign(v10))
+err = wait_for(lambda: status_config().get("last_error"), 30, "the unwritable push refused")
+check("cannot write the configuration file" in err and status_config().get("version") == 8,
+      "a push that cannot be written is refused, version 8 stays: " + err)
+check(read(env.config_path) == v8 and read(env.config_path + ".prev") != v8, "xnode.yaml and .prev untouched")
+check(not os.path.exists(env.config_path + ".sig.tmp"), "no temporary file left behind")
+os.rmdir(env.config_path + ".tmp")
 check(env.daemon.pid == pid, "same process throughout")
 
 check(env.stop_daemon() == 0, "clean stop")
@@ -173,8 +184,12 @@ check("no rollback" in env.daemon_log_text(), "the log says why")
 place_file(v8, sign(v8))
 os.unlink(os.path.join(env.dir, "run", "status.json"))
 env.start_daemon()
-wait_for(lambda: status_config().get("version") == 8, 20, "version 8 again")
+wait_for(lambda: status_config().get("version") in (8, 10), 20, "a start on version 8")
 check(True, "starts on the version it applied last")
+# A refusal is remembered per run: the restarted node asks again for the waiting version 10, which
+# can be written now.
+wait_for(lambda: status_config().get("version") == 10, 30, "the waiting version 10 applied after the restart")
+check(read(env.config_path) == v10, "the restarted node takes the waiting push once it can be written")
 check(env.stop_daemon() == 0, "clean stop")
 
 # --- 7. --check-config checks the signature too; a key that is not P-256 stops the start ----------
