@@ -330,6 +330,7 @@ struct Daemon::Impl {
     a.durability = q.durability == io::Durability::full ? io::AuditDurability::full : io::AuditDurability::normal;
     a.max_bytes = cfg.audit.max_bytes;
     a.retention_days = static_cast<int>(cfg.audit.retention_days);
+    a.lock_wait = std::chrono::seconds(10);  // an xnodectl auditing its own command holds it briefly
     ensure_parent_dir(a.path);
     auto opened = io::AuditStore::open(a, [this](const io::AuditStoreStatus& st) {
       asio::post(io, [this, st] {

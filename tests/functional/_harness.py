@@ -260,11 +260,20 @@ log:
                                        stderr=subprocess.STDOUT, env=env)
         _procs.append(self.daemon)
         if wait_ready:
-            wait_for(lambda: os.path.exists(os.path.join(self.dir, "run", "status.json")) or self.daemon.poll() is not None,
+            # Ready means a status file written by THIS process: one left by an earlier daemon of the
+            # same test would otherwise let the test run on before the restarted daemon is up.
+            wait_for(lambda: self._status_pid() == self.daemon.pid or self.daemon.poll() is not None,
                      30, "xnoded to write its status")
             if self.daemon.poll() is not None:
                 raise AssertionError("xnoded exited with %s:\n%s" % (self.daemon.returncode, self.daemon_log_text()))
         return self.daemon
+
+    def _status_pid(self):
+        try:
+            with open(os.path.join(self.dir, "run", "status.json"), encoding="utf-8") as f:
+                return json.load(f).get("xnoded", {}).get("pid")
+        except (OSError, ValueError):
+            return None
 
     def stop_daemon(self, sig=signal.SIGTERM, timeout=30):
         if self.daemon and self.daemon.poll() is None:

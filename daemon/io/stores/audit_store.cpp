@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <future>
+#include <thread>
 
 #include "core/audit/actions.hpp"
 #include "core/base/log.hpp"
@@ -33,10 +34,16 @@ class LockFile {
   LockFile(const LockFile&) = delete;
   LockFile& operator=(const LockFile&) = delete;
 
-  Expected<void> acquire(const std::string& path) {
+  Expected<void> acquire(const std::string& path, std::chrono::milliseconds wait) {
     m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (m_fd < 0) return make_error("cannot open lock file " + path + ": " + std::strerror(errno));
-    if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
+    // Polled rather than a blocking flock: the wait stays bounded whatever the holder does.
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    int rc;
+    while ((rc = ::flock(m_fd, LOCK_EX | LOCK_NB)) != 0 && errno == EWOULDBLOCK &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (rc != 0) {
       int err = errno;
       ::close(m_fd);
       m_fd = -1;
@@ -146,7 +153,7 @@ Expected<std::unique_ptr<AuditStore>> AuditStore::open(AuditStoreOptions options
   std::unique_ptr<AuditStore> store(new AuditStore(std::move(options), std::move(on_status)));
   const AuditStoreOptions& o = store->m_options;
   Impl& impl = *store->m_impl;
-  auto locked = impl.lock.acquire(o.path + ".lock");
+  auto locked = impl.lock.acquire(o.path + ".lock", o.lock_wait);
   if (!locked) return locked.error();
 
   XNODE_TRY(impl.db, sqlite::Database::open(o.path, sqlite::OpenMode::read_write_create));

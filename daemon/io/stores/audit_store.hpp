@@ -47,6 +47,10 @@ struct AuditStoreOptions {
   std::chrono::milliseconds linger{10};      // group-commit wait for more events
   std::chrono::milliseconds retry_min{100};  // back-off after a failed write …
   std::chrono::milliseconds retry_max{5000}; // … doubling up to this
+  // How long open() waits for a lock held by someone else. xnodectl holds it for a moment when it
+  // audits a command itself (xnoded not answering); the daemon starting at that moment waits for it
+  // instead of failing. Zero: fail at once (xnodectl, which must never queue behind the daemon).
+  std::chrono::milliseconds lock_wait{0};
 };
 
 enum class QuotaState { ok, near, over };
