@@ -245,6 +245,10 @@ int cmd_status(const Args& a) {
       if (const json::Value* e = cfg->find("last_error"); e && e->is_string()) std::printf(" — last push refused: %s", e->as_string().c_str());
       std::printf("\n");
     }
+    // Settings a reload took in but cannot apply while running: the operator must restart.
+    if (const json::Value* node = status->find("xnoded"))
+      if (const json::Value* r = node->find("restart_needed"); r && r->is_string() && !r->as_string().empty())
+        std::printf("        restart needed for: %s\n", r->as_string().c_str());
     const json::Value* alarms = status->find("alarms");
     if (alarms && alarms->is_array() && !alarms->as_array().empty()) {
       std::printf("alarms:\n");

@@ -2,6 +2,7 @@
 as config.last_error); a good one is applied without a restart (a new source starts taking records)."""
 import json
 import os
+import re
 import signal
 import time
 
@@ -56,6 +57,23 @@ env.drop_file("via-second.ndjson", gen_records(300, seed=22, start=10001), direc
 wait_for(lambda: platform.stream(SERVICE_CASES)["acked_through"] >= 800, 30, "the new source's records delivered")
 check(platform.stream(SERVICE_CASES)["stored"] == 800, "the new source feeds the stream without a restart")
 check(env.daemon.pid == pid, "same process throughout")
+
+# A key that cannot change while running (queue.linger): the reload is taken, the key waits for a
+# restart, and both the status file and `xnodectl status` say so.
+needs_restart = extra.replace("version: 2", "version: 3", 1)
+if "linger:" in needs_restart:
+    needs_restart = re.sub(r"linger: *\S+", "linger: 7ms", needs_restart, count=1)
+else:
+    needs_restart = needs_restart.replace("queue:\n", "queue:\n  linger: 7ms\n", 1)
+with open(env.config_path, "w", encoding="utf-8") as f:
+    f.write(needs_restart)
+env.daemon.send_signal(signal.SIGHUP)
+wait_for(lambda: env.status().get("config", {}).get("version") == 3, 20, "version 3 applied")
+status_doc = wait_for(lambda: (lambda d: d if "queue.linger" in (d.get("xnoded", {}).get("restart_needed") or "") else None)(
+    json.load(open(os.path.join(env.dir, "run", "status.json"), encoding="utf-8"))), 20, "restart_needed in the status file")
+check(True, "status file names queue.linger as waiting for a restart")
+text = env.ctl("status").stdout
+check("restart needed for: queue.linger" in text, "xnodectl status says a restart is needed:\n" + text)
 log_text = env.daemon_log_text()
 check("reload refused" in log_text, "the refusal is logged")
 check(env.stop_daemon() == 0, "clean stop")
