@@ -74,8 +74,10 @@ def start_server(pki, configure):
 
 
 def run_client(tool, pki, port, *extra, ca="ca.crt", cert=True, path="/xep/v1/hello"):
-    cmd = [tool, "--ca", os.path.join(pki, ca), "--server-name", "platform.xchg.test", "--timeout-ms", "5000",
-           "--header", "X-XN-Node: scj-01"]
+    # A cross-built tree runs under its emulator (scripts/ci-arm64 sets XNODE_EMULATOR, see _harness.py).
+    cmd = os.environ.get("XNODE_EMULATOR", "").split()
+    cmd += [tool, "--ca", os.path.join(pki, ca), "--server-name", "platform.xchg.test", "--timeout-ms", "5000",
+            "--header", "X-XN-Node: scj-01"]
     if cert:
         cmd += ["--cert", os.path.join(pki, "node.crt"), "--key", os.path.join(pki, "node.key")]
     cmd += list(extra) + ["https://127.0.0.1:%d%s" % (port, path)]
