@@ -392,14 +392,27 @@ class Parser {
     return true;
   }
 
+  // Members are gathered on one per-thread stack (nested objects above their parent's) and moved
+  // into an object of their exact number: growing each object by doubling moved its members up
+  // to four times for a record of a dozen.
+  struct MemberStack {
+    std::vector<Member>& members;
+    std::size_t mark;
+    ~MemberStack() { members.erase(members.begin() + static_cast<std::ptrdiff_t>(mark), members.end()); }
+  };
+  static std::vector<Member>& member_stack() {
+    static thread_local std::vector<Member> members;
+    return members;
+  }
+
   bool parse_object(Value& out, std::size_t depth) {
     if (depth + 1 > m_opt.max_depth) return fail("nesting too deep");
     ++m_i;
-    Object obj;
+    MemberStack stack{member_stack(), member_stack().size()};
     skip_ws();
     if (m_i < m_s.size() && m_s[m_i] == '}') {
       ++m_i;
-      out = Value(std::move(obj));
+      out = Value(Object{});
       return true;
     }
     while (true) {
@@ -408,22 +421,23 @@ class Parser {
       std::string key;
       if (!parse_string(key)) return false;
       if (!m_opt.allow_duplicate_keys)
-        for (const auto& m : obj)
-          if (m.first == key) return fail("duplicate member name");
+        for (std::size_t k = stack.mark; k < stack.members.size(); ++k)
+          if (stack.members[k].first == key) return fail("duplicate member name");
       skip_ws();
       if (m_i >= m_s.size() || m_s[m_i] != ':') return fail("expected ':'");
       ++m_i;
       skip_ws();
       Value v;
       if (!parse_value(v, depth + 1)) return false;
-      obj.emplace_back(std::move(key), std::move(v));
+      stack.members.emplace_back(std::move(key), std::move(v));
       skip_ws();
       if (m_i >= m_s.size()) return fail("unterminated object");
       if (m_s[m_i] == ',') { ++m_i; continue; }
       if (m_s[m_i] == '}') { ++m_i; break; }
       return fail("expected ',' or '}'");
     }
-    out = Value(std::move(obj));
+    const auto first = stack.members.begin() + static_cast<std::ptrdiff_t>(stack.mark);
+    out = Value(Object(std::make_move_iterator(first), std::make_move_iterator(stack.members.end())));
     return true;
   }
 };
