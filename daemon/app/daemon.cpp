@@ -146,6 +146,9 @@ struct Daemon::Impl {
   std::string last_status_line;
   std::chrono::steady_clock::time_point last_watchdog{};
   std::chrono::steady_clock::time_point last_stats{};
+  std::chrono::steady_clock::time_point last_sample{};  // sample_local_state, every health.probe_interval
+  bool queue_changed = false;  // records committed or answered since the last queue figures
+  static constexpr std::chrono::seconds kStatusEvery{2};  // status file (xnodectl status)
   bool stopping = false;
   int ticks = 0;
   std::int64_t audit_durable_announced = 0;  // durable_seq the uplink last heard of
@@ -220,6 +223,7 @@ struct Daemon::Impl {
         auto& last = last_intake[stream];
         if (at > last) last = at;
         intake_unsaved.insert(stream);
+        queue_changed = true;
         if (runner && !stopping) runner->records_committed(stream, last_seq);
       });
     });
@@ -500,6 +504,7 @@ struct Daemon::Impl {
     o.read_timeout = cfg.uplink.request_timeout;
     o.body_limit = cfg.uplink.max_response_bytes;
     o.user_agent = std::string("xnode/") + XNODE_VERSION;
+    o.liveness_interval = cfg.health.probe_interval;  // keep-alive finds a silent cut within it
     return o;
   }
 
@@ -693,6 +698,7 @@ struct Daemon::Impl {
 
   void on_health_sample(const uplink::HealthSample& h) {
     using K = uplink::HealthSample::Kind;
+    queue_changed = true;  // an answer may have acknowledged or quarantined records
     // link_restored is fed below with the TLS handshake time the sample lacks.
     if (h.kind != K::link_restored) feed_health(health, h);
     switch (h.kind) {
@@ -758,6 +764,15 @@ struct Daemon::Impl {
       health.set_disk_free(static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize);
   }
 
+  // health.probe_interval: the local state the health model shows, read again. The certificate and
+  // CRL files too, so that a rotated certificate or a fetched CRL shows without a reload.
+  void sample_local_state(TimePoint now) {
+    queue_changed = false;
+    request_queue_stats();
+    refresh_health(now);
+    refresh_tls_dates(*current.config);
+  }
+
   void request_queue_stats() {
     store->stats([this](io::QueueStats s) {
       asio::post(io, [this, s = std::move(s)] {
@@ -791,10 +806,16 @@ struct Daemon::Impl {
     const TimePoint now = Clock::now();
     const auto steady = std::chrono::steady_clock::now();
     ++ticks;
-    if (steady - last_stats >= std::chrono::seconds(2)) {
-      last_stats = steady;
+    if (steady - last_sample >= current.config->health.probe_interval) {
+      last_sample = steady;
+      sample_local_state(now);
+    } else if (queue_changed && steady - last_stats >= kStatusEvery) {
+      // Between samples, the queue figures follow deliveries and intake at the status file's pace.
+      queue_changed = false;
       request_queue_stats();
-      refresh_health(now);
+    }
+    if (steady - last_stats >= kStatusEvery) {
+      last_stats = steady;
       write_status_file(now);
     }
     if (catalog_watch.changed()) {
@@ -829,7 +850,6 @@ struct Daemon::Impl {
       }
     }
     if (health.take_state_changed() && runner) runner->state_changed();
-    if (ticks % 3600 == 0) refresh_tls_dates(*current.config);
 
     std::string line = health.status_line(now);
     if (line != last_status_line) {

@@ -275,6 +275,13 @@ UplinkRunner::~UplinkRunner() {
 
 void UplinkRunner::start() {
   m_state->running = true;
+  // The liveness probe (health.probe_interval): a dead idle connection ends the link at once.
+  m_state->client.on_connection_lost([weak = std::weak_ptr<State>(m_state)](https::ErrorClass c, std::string text) {
+    auto self = weak.lock();
+    if (!self || !self->running) return;
+    self->session.connection_lost(State::now(), to_session_class(c), text);
+    self->drain();
+  });
   // The queue's streams first, so that hello lists them and the session knows what is pending.
   m_state->queue.stats([weak = std::weak_ptr<State>(m_state)](io::QueueStats stats) mutable {
     auto self = weak.lock();

@@ -229,8 +229,10 @@ std::vector<KeySpec> build() {
           &C::health, "health", "Link health, alarms and status.",
           {bind(&H::interval,
                 duration_key("interval", "Heartbeat: health report period").def("60s").at_least("5s").at_most("1h")),
-           bind(&H::probe_interval, duration_key("probe_interval", "How often local state (disk, queue, certificate) "
-                                                                   "is sampled")
+           bind(&H::probe_interval, duration_key("probe_interval", "How often local state (disk, queue, sources, "
+                                                                   "certificate and CRL dates) is sampled; also "
+                                                                   "bounds how long a silent cut of an idle uplink "
+                                                                   "connection goes unnoticed (TCP keep-alive)")
                                         .def("10s")
                                         .at_least("1s")
                                         .at_most("10m")),

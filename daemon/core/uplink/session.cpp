@@ -285,6 +285,15 @@ void Session::transport_error(TimePoint now, std::uint64_t request_id, ErrorClas
   pump(now);
 }
 
+void Session::connection_lost(TimePoint now, ErrorClass error, std::string_view text) {
+  observe_time(now);
+  if (m_inflight || !m_hello_done) return;
+  std::string cause = std::string(error_class_name(error)) + ": " + std::string(text);
+  lose_link(now, error, cause);
+  fail(now, error, text, Millis(0));
+  pump(now);
+}
+
 void Session::response(TimePoint now, std::uint64_t request_id, int status, const Headers& headers,
                        std::string_view raw) {
   observe_time(now);

@@ -95,6 +95,10 @@ class Session {
   // No HTTP answer: DNS, connect, TLS, timeout (the HTTPS client already retried once on a fresh
   // connection where XEP/1 allows it).
   void transport_error(TimePoint now, std::uint64_t request_id, ErrorClass error, std::string_view text);
+  // The idle connection was found dead between requests (the liveness probe: keep-alive got no
+  // answer, or a reset): the link is down and backs off as after a network error. Ignored while a
+  // request is in flight (its own answer or error decides) or when the link is already down.
+  void connection_lost(TimePoint now, ErrorClass error, std::string_view text);
   // The timer armed by ArmTimer fired (an early or late tick is harmless).
   void tick(TimePoint now);
   // The queue holds records of `stream` up to `last_seq` (after a commit, or from stats at start).

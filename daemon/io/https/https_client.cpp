@@ -16,6 +16,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include "io/https/liveness.hpp"
 #include "io/tls/tls_stream.hpp"
 
 namespace xnode::https {
@@ -80,6 +81,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     m_parsed = std::move(p);
     m_preferred = 0;
   }
+  void on_connection_lost(std::function<void(ErrorClass, std::string)> h) { m_on_lost = std::move(h); }
   ClientStats stats() const {
     ClientStats s = m_stats;
     s.connection_open = !std::holds_alternative<std::monostate>(m_conn);
@@ -103,6 +105,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   void start() {
     if (m_running) return;
+    stop_watch();
     m_running = true;
     net::co_spawn(m_ex, [self = shared_from_this()]() -> net::awaitable<void> { co_await self->run(); }, net::detached);
   }
@@ -125,6 +128,37 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
       if (!m_abandoned) item.handler(ec, std::move(response));
     }
     m_running = false;
+    watch_idle();
+  }
+
+  // Idle with a connection open and liveness on: wait for its socket to turn readable. Nothing is
+  // due on an idle HTTP/1.1 connection, so that is the platform closing it (dropped quietly: the
+  // next request opens a new one) or an error: keep-alive gave up on a silent peer, or a reset
+  // (reported through on_connection_lost).
+  void watch_idle() {
+    if (m_options.liveness_interval.count() <= 0 || m_running || m_abandoned ||
+        std::holds_alternative<std::monostate>(m_conn))
+      return;
+    const std::uint64_t gen = ++m_watch_gen;
+    lowest().socket().async_wait(tcp::socket::wait_read, [weak = weak_from_this(), gen](error_code ec) {
+      auto self = weak.lock();
+      if (self && !ec) self->idle_readable(gen);
+    });
+  }
+  void stop_watch() {
+    ++m_watch_gen;
+    if (std::holds_alternative<std::monostate>(m_conn)) return;
+    error_code ignored;
+    lowest().socket().cancel(ignored);
+  }
+  void idle_readable(std::uint64_t gen) {
+    if (gen != m_watch_gen || m_running || m_abandoned || std::holds_alternative<std::monostate>(m_conn)) return;
+    const error_code err = pending_socket_error(lowest().socket());
+    drop_connection();
+    if (!err) return;
+    m_stats.last_error_class = ErrorClass::connect;
+    m_stats.last_error = "idle connection to " + m_stats.endpoint + " lost: " + describe(err);
+    if (m_on_lost) m_on_lost(ErrorClass::connect, m_stats.last_error);
   }
 
   beast::tcp_stream& lowest() {
@@ -240,6 +274,11 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     co_await tcp_stream.async_connect(results, awaitable_ec(ec));
     if (ec) co_return failed(ErrorClass::connect, "connect to " + hop_text, ec);
     tcp_stream.socket().set_option(tcp::no_delay(true), ec);
+    if (m_options.liveness_interval.count() > 0) {
+      // Without keep-alive the connection still works; only a silent cut waits for the next request.
+      error_code ka;
+      enable_keepalive(tcp_stream.socket(), keepalive_times(m_options.liveness_interval), ka);
+    }
 
     if (m_parsed.proxy) {
       ec = co_await open_tunnel(tcp_stream, endpoint, response);
@@ -360,6 +399,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   bool m_running = false;
   bool m_abandoned = false;
   ClientStats m_stats;
+  std::function<void(ErrorClass, std::string)> m_on_lost;  // see HttpsClient::on_connection_lost
+  std::uint64_t m_watch_gen = 0;                           // a stale idle watch finds it changed
 };
 
 HttpsClient::HttpsClient(net::any_io_executor executor, ClientOptions options)
@@ -374,6 +415,10 @@ void HttpsClient::async_request(Request request, RequestHandler handler) {
 void HttpsClient::close(std::function<void()> done) { m_core->close(std::move(done)); }
 
 ClientStats HttpsClient::stats() const { return m_core->stats(); }
+
+void HttpsClient::on_connection_lost(std::function<void(ErrorClass, std::string)> handler) {
+  m_core->on_connection_lost(std::move(handler));
+}
 
 void HttpsClient::set_options(ClientOptions options) { m_core->set_options(std::move(options)); }
 

@@ -39,6 +39,9 @@ class HttpsClient {
   // the connection is closed. The next request opens a new connection.
   void close(std::function<void()> done = {});
   ClientStats stats() const;
+  // An idle open connection was found dead (keep-alive gave up on a silent peer, or a reset): it is
+  // dropped and `handler` is told why. A connection the platform closed quietly is only dropped.
+  void on_connection_lost(std::function<void(ErrorClass error, std::string detail)> handler);
   // New endpoints / proxy / TLS configuration / timeouts, used from the next new connection on (an
   // open connection is kept until it closes). Throws like the constructor.
   void set_options(ClientOptions options);

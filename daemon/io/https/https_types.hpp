@@ -76,6 +76,9 @@ struct ClientOptions {
   std::chrono::milliseconds read_timeout{30000};  // until the whole response has arrived
   std::uint64_t body_limit = 16 * 1024 * 1024;    // larger responses fail with ErrorClass::http
   std::string user_agent = "xnode";
+  // health.probe_interval: TCP keep-alive finds a silent peer of an idle connection within it
+  // (liveness.hpp); 0 turns keep-alive off.
+  std::chrono::milliseconds liveness_interval{0};
 };
 
 struct ClientStats {
