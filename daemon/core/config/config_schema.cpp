@@ -191,7 +191,9 @@ std::vector<KeySpec> build() {
                          "block: hold the sources back; drop_oldest: evict the oldest records and declare the gap")
                    .def("block"),
                bind(&Q::linger,
-                    duration_key("linger", "How long an enqueue waits to share its commit with others")
+                    duration_key("linger", "The longest an enqueue waits to share its commit with others; the wait adapts "
+                                        "below it: none for a lone source or one that waits for each answer, about "
+                                        "as long as other submits take to arrive while they keep arriving; 0 never waits")
                         .def("5ms")
                         .at_most("1s"))}),
 

@@ -18,8 +18,10 @@
 // own thread, and every callback runs on that thread.
 //
 // Group commit. The store thread puts all submits waiting — queued, still being compressed, or
-// arriving within `linger` — in one transaction (at most ~4 MiB of records), so the fsync is
-// shared: a spool file's batches in flight cost one fsync, not one each.
+// arriving within an adaptive linger (at most `linger`) — in one transaction (at most ~4 MiB of
+// records), so the fsync is shared: a spool file's batches in flight cost one fsync, not one each.
+// The linger adapts (see GroupLinger) so that a submitter that waits for its answer before it
+// submits again is not held for the whole linger: it cannot give its own commit company.
 //
 // Layout. Records are kept in chunks (chunk_codec.hpp): one row holds up to chunk_records
 // consecutive records of a stream, compressed. That keeps the bytes written per record small
@@ -45,6 +47,7 @@
 
 #include "core/base/log.hpp"
 #include "io/queue/chunk_codec.hpp"
+#include "io/queue/group_linger.hpp"
 #include "io/queue/lock_file.hpp"
 #include "io/queue/quarantine_ops.hpp"
 #include "io/queue/queue_schema.hpp"
@@ -135,7 +138,7 @@ struct Task {
 
 class SqliteQueueStore final : public QueueStore {
  public:
-  explicit SqliteQueueStore(const QueueOptions& options) : m_options(options) {
+  explicit SqliteQueueStore(const QueueOptions& options) : m_options(options), m_linger(options.linger) {
     if (m_options.chunk_records == 0) m_options.chunk_records = 1;
     touch();
     auto lock = LockFile::acquire(m_options.path + ".lock", "queue " + m_options.path);
@@ -275,6 +278,7 @@ class SqliteQueueStore final : public QueueStore {
       std::lock_guard lk(m_mutex);
       if (t.is_submit) {
         m_queued_submit_bytes += t.bytes;
+        ++m_queued_submits;
         --m_in_submits;
       } else {
         ++m_queued_other;
@@ -367,13 +371,20 @@ class SqliteQueueStore final : public QueueStore {
       }
       if (m_tasks.front().is_submit) {
         // Group commit: all submits waiting go in one transaction — those queued here, those the
-        // compressors are still working on, and those arriving within `linger` — unless other
-        // work is waiting or a group's worth is collected.
+        // compressors are still working on, and those arriving within the linger the GroupLinger
+        // chose — unless other work is waiting or a group's worth is collected.
         const auto start = std::chrono::steady_clock::now();
-        const auto deadline = start + m_options.linger;
+        const auto deadline = start + m_linger.wait(m_queued_submits, m_in_submits > 0);
         const auto cap = start + std::max<std::chrono::steady_clock::duration>(m_options.linger, std::chrono::milliseconds(200));
+        const std::size_t queued_at_start = m_queued_submits;
+        std::size_t seen = queued_at_start;
+        auto last_arrival = start;
         for (;;) {
           const auto now = std::chrono::steady_clock::now();
+          if (m_queued_submits > seen) {
+            seen = m_queued_submits;
+            last_arrival = now;
+          }
           if (m_stopping || m_queued_other != 0 || m_queued_submit_bytes >= kGroupMaxBytes || now >= cap) break;
           if (now >= deadline && m_in_submits == 0) break;
           m_cv.wait_until(lk, m_in_submits > 0 ? std::min(cap, now + std::chrono::milliseconds(20)) : deadline);
@@ -383,12 +394,16 @@ class SqliteQueueStore final : public QueueStore {
         while (!m_tasks.empty() && m_tasks.front().is_submit && (group.empty() || bytes + m_tasks.front().bytes <= kGroupMaxBytes)) {
           bytes += m_tasks.front().bytes;
           m_queued_submit_bytes -= m_tasks.front().bytes;
+          --m_queued_submits;
           group.push_back(std::move(m_tasks.front()));
           m_tasks.pop_front();
         }
         lk.unlock();
+        const auto commit_start = std::chrono::steady_clock::now();
+        m_linger.gathered(seen > queued_at_start, last_arrival - start, group.size());
         process_submits(group);
         group.clear();
+        m_linger.committed(std::chrono::steady_clock::now() - commit_start);
         lk.lock();
       } else {
         Task t = std::move(m_tasks.front());
@@ -1097,12 +1112,14 @@ class SqliteQueueStore final : public QueueStore {
   std::int64_t m_read_cache_id = 0;  // the chunk last decompressed for read_batch
   chunk::Lines m_read_cache;
   std::uint64_t m_transactions = 0;
+  GroupLinger m_linger;
   std::string m_fatal;  // set when the store must refuse all further submits
 
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::deque<Task> m_tasks;
   std::size_t m_queued_submit_bytes = 0;
+  std::size_t m_queued_submits = 0;
   std::size_t m_queued_other = 0;
   bool m_stopping = false;  // set by the compressor once it has handed on everything
 

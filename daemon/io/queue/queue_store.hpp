@@ -4,7 +4,7 @@
 // - seq numbers are assigned at enqueue, consecutive per stream, never reused (also after a
 //   restart, a complete drain, or a platform that reports a higher acked_through);
 // - submit() takes records, quarantine entries and source marks and commits them in ONE
-//   transaction (group commit: many submits share a transaction after a short linger); the
+//   transaction (group commit: submits waiting together share a transaction, see group_linger.hpp); the
 //   completion runs only once that transaction is durable (durability: full → fsynced);
 // - records are stored compactly: compressed chunks, many records a row (flash wear);
 // - when max_bytes is reached: on_full=block refuses new submits (SubmitStatus::queue_full; the
@@ -43,7 +43,7 @@ struct QueueOptions {
   Durability durability = Durability::full;
   std::uint64_t max_bytes = 512ull << 20;  // stored (compressed) record bytes
   OnFull on_full = OnFull::block;
-  std::chrono::milliseconds linger{5};   // group-commit linger
+  std::chrono::milliseconds linger{5};   // upper bound of the adaptive group-commit linger
   std::size_t chunk_records = 1000;      // records a stored chunk at most
 };
 

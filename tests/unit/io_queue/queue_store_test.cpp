@@ -2,10 +2,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "io/queue/queue_store.hpp"
 #include "io/sqlite/database.hpp"
@@ -383,6 +385,67 @@ TEST_SUITE("io::QueueStore") {
     CHECK(done == 100);
     CHECK(s.transactions >= 1);
     CHECK(s.transactions <= 3);
+  }
+
+  TEST_CASE("group commit: a lone submitter that waits for each answer is not held for the linger") {
+    TempDir dir;
+    auto o = options_for(dir, 1000);
+    o.linger = std::chrono::milliseconds(1000);  // the upper bound only
+    auto q = io::QueueStore::open(o);
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 1; i <= 5; ++i) REQUIRE(submit(*q, records(kStream, i, 10)).status == io::SubmitStatus::ok);
+    // Five commits one after the other: with the whole linger each, at least 5 s.
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2500));
+    CHECK(stats(*q).transactions == 5);
+  }
+
+  TEST_CASE("group commit: submits posted together share a commit without a linger") {
+    TempDir dir;
+    auto o = options_for(dir, 1000);
+    o.linger = std::chrono::milliseconds(5);
+    auto q = io::QueueStore::open(o);
+    constexpr int kThreads = 4, kPerThread = 25;
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i)
+          q->submit(records(kStream, (t * kPerThread + i) * 10, 10), [&](io::SubmitResult r) {
+            if (r.status == io::SubmitStatus::ok) ++ok;
+          });
+      });
+    }
+    for (auto& th : threads) th.join();
+    auto s = stats(*q);  // queued behind the submits
+    CHECK(ok == kThreads * kPerThread);
+    // The submits that arrive while one commit is written form the next: far fewer commits than submits.
+    CHECK(s.transactions * 4 <= kThreads * kPerThread);
+    CHECK(find_stream(s, kStream)->pending == kThreads * kPerThread * 10);
+  }
+
+  TEST_CASE("group commit: clients that each wait for their answer are gathered in shared commits") {
+    TempDir dir;
+    auto o = options_for(dir, 1000);
+    o.linger = std::chrono::milliseconds(50);
+    auto q = io::QueueStore::open(o);
+    constexpr int kClients = 4, kRounds = 30;
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    const auto start = std::chrono::steady_clock::now();
+    for (int c = 0; c < kClients; ++c) {
+      threads.emplace_back([&, c] {
+        for (int i = 0; i < kRounds; ++i)
+          if (submit(*q, records(kStream, (c * kRounds + i) * 10, 10)).status == io::SubmitStatus::ok) ++ok;
+      });
+    }
+    for (auto& th : threads) th.join();
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    CHECK(ok == kClients * kRounds);
+    auto s = stats(*q);
+    CHECK(find_stream(s, kStream)->pending == kClients * kRounds * 10);
+    // Company without the whole linger: 30 rounds × 50 ms would be 1.5 s at the least.
+    CHECK(elapsed < std::chrono::milliseconds(1200));
+    CHECK(s.transactions < kClients * kRounds);
   }
 
   TEST_CASE("small submits are appended to the stream's newest chunk while it is small") {
