@@ -1,7 +1,9 @@
 #include "io/tls/tls_config.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 
@@ -36,6 +38,9 @@ std::string mbedtls_text(int ret) {
 }
 
 Error file_error(const std::string& what, const std::string& path, int ret) {
+  // mbedTLS reports a missing or unreadable file as "PK - Read/write of file failed" (or its X509
+  // twin): say what the operator can act on instead.
+  if (::access(path.c_str(), R_OK) != 0) return Error(what + " " + path + ": " + std::strerror(errno));
   return Error(what + " " + path + ": " + mbedtls_text(ret));
 }
 
