@@ -95,7 +95,7 @@ env.write_config(1, backoff_max="10s", extra_sources=f"""  - name: cases-db
       conninfo: "{pg.conninfo()}"
       query: "SELECT * FROM cases"
       cursor: [updated_at, id]
-      batch_size: 100
+      batch_size: 25
       poll_interval: 200ms
 """)
 
@@ -111,8 +111,9 @@ def queued_count():
     return streams.get(SERVICE_CASES, {}).get("last_seq", 0)
 
 
-# Kill while the load is under way: each start gets a short, random life (pages of 100 rows, each
-# one fsynced queue transaction, so the load spans many kills).
+# Kill while the load is under way: each start gets a short, random life (pages of 25 rows, each
+# one fsynced queue transaction, so the load spans many kills: since a lone submitter's commit no
+# longer waits for the group-commit linger, pages of 100 let the load outrun the kills).
 kills, counts = 0, []
 deadline = time.time() + 300
 while kills < 12 and time.time() < deadline:
