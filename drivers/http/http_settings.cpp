@@ -1,11 +1,8 @@
 #include "drivers/http/http_settings.hpp"
 
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <fstream>
+
+#include "io/sys/files.hpp"
 
 namespace xnode::drivers::http {
 
@@ -81,13 +78,7 @@ Expected<HttpSettings> settings_from(const config::Settings& settings) {
 }
 
 Expected<std::string> read_token_file(const std::string& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return make_error("token_file " + path + ": " + std::strerror(errno));
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return make_error("token_file " + path + " is open to group/others (mode " + mode + "); chmod 600 it");
-  }
+  if (auto secret = io::check_private_file("token_file", path); !secret) return secret.error();
   std::ifstream in(path);
   if (!in) return make_error("token_file " + path + ": cannot open");
   std::string line;

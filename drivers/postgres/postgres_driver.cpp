@@ -1,7 +1,5 @@
 #include "drivers/postgres/postgres_driver.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -9,6 +7,7 @@
 #include "core/base/log.hpp"
 #include "drivers/postgres/libpq_api.hpp"
 #include "drivers/postgres/pg_values.hpp"
+#include "io/sys/files.hpp"
 
 namespace xnode::drivers::postgres {
 namespace {
@@ -52,13 +51,7 @@ std::string trim_message(std::string text) {
 
 // The password: the first line of password_file, which only the service user may read.
 Expected<std::string> read_password(const std::string& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return make_error("password_file " + path + ": " + std::strerror(errno));
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return make_error("password_file " + path + " is open to group/others (mode " + mode + "); chmod 600 it");
-  }
+  if (auto secret = io::check_private_file("password_file", path); !secret) return secret.error();
   std::ifstream in(path);
   if (!in) return make_error("password_file " + path + ": cannot open");
   std::string line;

@@ -18,26 +18,30 @@ std::int64_t as_limit(std::size_t n) { return static_cast<std::int64_t>(std::min
 
 }  // namespace
 
+QuarantineRecord record_from_row(const sqlite::Statement& q, std::size_t content_limit) {
+  QuarantineRecord r;
+  r.id = q.column_int64(0);
+  r.at = from_unix_ms(q.column_int64(1));
+  r.source = std::string(q.column_text(2));
+  r.stream = std::string(q.column_text(3));
+  r.origin = std::string(q.column_text(4));
+  r.reason = std::string(q.column_text(5));
+  const std::string_view content = q.column_blob(6);
+  r.content_bytes = content.size();
+  r.content = std::string(content.substr(0, content_limit));
+  return r;
+}
+
 Expected<std::vector<QuarantineRecord>> select(sqlite::Database& db, const Selection& s, std::int64_t after_id,
                                                std::size_t limit) {
-  XNODE_TRY(auto q, db.prepare("SELECT id, at_ms, source, stream, origin, reason, content FROM quarantine WHERE " +
-                               std::string(kWhere) + " AND id > ?4 ORDER BY id LIMIT ?5"));
+  XNODE_TRY(auto q, db.prepare(std::string(kRowColumns) + "WHERE " + std::string(kWhere) + " AND id > ?4 ORDER BY id LIMIT ?5"));
   bind_selection(q, s);
   q.bind(4, after_id).bind(5, as_limit(limit));
   std::vector<QuarantineRecord> out;
   for (;;) {
     XNODE_TRY(bool row, q.step());
     if (!row) break;
-    QuarantineRecord r;
-    r.id = q.column_int64(0);
-    r.at = from_unix_ms(q.column_int64(1));
-    r.source = std::string(q.column_text(2));
-    r.stream = std::string(q.column_text(3));
-    r.origin = std::string(q.column_text(4));
-    r.reason = std::string(q.column_text(5));
-    r.content = std::string(q.column_blob(6));
-    r.content_bytes = r.content.size();
-    out.push_back(std::move(r));
+    out.push_back(record_from_row(q));
   }
   return out;
 }

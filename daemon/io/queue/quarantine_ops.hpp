@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/base/expected.hpp"
@@ -24,6 +25,13 @@ struct Selection {
   std::string source;
   std::optional<TimePoint> before;
 };
+
+// The columns every quarantine read selects, in the order record_from_row() reads them.
+inline constexpr std::string_view kRowColumns =
+    "SELECT id, at_ms, source, stream, origin, reason, content FROM quarantine ";
+// One row of kRowColumns as a record, its content cut at `content_limit` bytes (content_bytes
+// keeps the full size).
+QuarantineRecord record_from_row(const sqlite::Statement& q, std::size_t content_limit = SIZE_MAX);
 
 // Entries of the selection with id > after_id, oldest first, at most `limit`, content in full.
 Expected<std::vector<QuarantineRecord>> select(sqlite::Database& db, const Selection& s, std::int64_t after_id,

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "io/queue/chunk_codec.hpp"
+#include "io/queue/quarantine_ops.hpp"
 #include "io/queue/queue_schema.hpp"
 
 namespace xnode::io {
@@ -74,42 +75,25 @@ Expected<StoredBatch> QueueInspector::records(const std::string& stream, std::ui
   return batch;
 }
 
-namespace {
-QuarantineRecord quarantine_from(const sqlite::Statement& q, std::size_t content_limit) {
-  QuarantineRecord r;
-  r.id = q.column_int64(0);
-  r.at = from_unix_ms(q.column_int64(1));
-  r.source = std::string(q.column_text(2));
-  r.stream = std::string(q.column_text(3));
-  r.origin = std::string(q.column_text(4));
-  r.reason = std::string(q.column_text(5));
-  const std::string_view content = q.column_blob(6);
-  r.content_bytes = content.size();
-  r.content = std::string(content.substr(0, content_limit));
-  return r;
-}
-constexpr std::string_view kQuarantineColumns = "SELECT id, at_ms, source, stream, origin, reason, content FROM quarantine ";
-}  // namespace
-
 Expected<std::vector<QuarantineRecord>> QueueInspector::quarantine_list(std::size_t limit, std::int64_t before_id,
                                                                         std::size_t content_limit) {
   std::vector<QuarantineRecord> out;
-  XNODE_TRY(auto q, m_db.prepare(std::string(kQuarantineColumns) + "WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2"));
+  XNODE_TRY(auto q, m_db.prepare(std::string(quarantine_ops::kRowColumns) + "WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2"));
   q.bind(1, before_id).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
   for (;;) {
     XNODE_TRY(bool row, q.step());
     if (!row) break;
-    out.push_back(quarantine_from(q, content_limit));
+    out.push_back(quarantine_ops::record_from_row(q, content_limit));
   }
   return out;
 }
 
 Expected<QuarantineRecord> QueueInspector::quarantine_show(std::int64_t id) {
-  XNODE_TRY(auto q, m_db.prepare(std::string(kQuarantineColumns) + "WHERE id = ?1"));
+  XNODE_TRY(auto q, m_db.prepare(std::string(quarantine_ops::kRowColumns) + "WHERE id = ?1"));
   q.bind(1, id);
   XNODE_TRY(bool row, q.step());
   if (!row) return Error("no quarantine entry " + std::to_string(id));
-  return quarantine_from(q, SIZE_MAX);
+  return quarantine_ops::record_from_row(q);
 }
 
 }  // namespace xnode::io

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -150,6 +151,17 @@ Expected<std::string> move_into_directory(const std::string& path, const std::st
     return make_error("cannot move " + path + " into " + dir + ": " + errno_text(e));
   }
   return make_error("cannot move " + path + " into " + dir + ": too many files named " + name);
+}
+
+Expected<void> check_private_file(const std::string& what, const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return make_error(what + " " + path + ": " + std::strerror(errno));
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return make_error(what + " " + path + " is open to group/others (mode " + mode + "); chmod 600 it");
+  }
+  return {};
 }
 
 Expected<void> write_file_atomically(const std::string& path, const std::string& content) {

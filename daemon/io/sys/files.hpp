@@ -34,6 +34,11 @@ Expected<void> make_directories(const std::string& dir);
 // new path.
 Expected<std::string> move_into_directory(const std::string& path, const std::string& dir);
 
+// A secret (token, password) the service user alone may read: refused with "<what> <path> is open
+// to group/others (mode 0644); chmod 600 it", or "<what> <path>: <reason>" when it cannot be
+// examined. The caller reads it afterwards.
+Expected<void> check_private_file(const std::string& what, const std::string& path);
+
 // Writes `content` to `path` through a temporary file, fsync and rename.
 Expected<void> write_file_atomically(const std::string& path, const std::string& content);
 

@@ -3,16 +3,9 @@
 #include <mbedtls/error.h>
 
 #include "io/tls/mbedtls_compat.hpp"
+#include "io/tls/tls_error.hpp"
 
 namespace xnode::tls {
-
-namespace {
-std::string mbedtls_text(int ret) {
-  char buf[256];
-  mbedtls_strerror(ret, buf, sizeof buf);
-  return buf;
-}
-}  // namespace
 
 TimePoint x509_time_to_timepoint(const mbedtls_x509_time& t) {
   std::int64_t days = days_from_civil(t.year, static_cast<unsigned>(t.mon), static_cast<unsigned>(t.day));

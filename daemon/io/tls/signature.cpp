@@ -9,16 +9,11 @@
 
 #include "core/base/sha256.hpp"
 #include "io/tls/mbedtls_compat.hpp"
+#include "io/tls/tls_error.hpp"
 
 namespace xnode::tls {
 
 namespace {
-
-std::string mbedtls_text(int ret) {
-  char buf[256];
-  mbedtls_strerror(ret, buf, sizeof buf);
-  return buf;
-}
 
 // Owns a parsed public key; freed on every path.
 struct PublicKey {

@@ -15,6 +15,7 @@
 
 #include "core/base/sha256.hpp"
 #include "io/tls/mbedtls_compat.hpp"
+#include "io/tls/tls_error.hpp"
 
 namespace xnode::tls {
 
@@ -30,12 +31,6 @@ const int allowed_ciphersuites[] = {
     MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     0,
 };
-
-std::string mbedtls_text(int ret) {
-  char buf[256];
-  mbedtls_strerror(ret, buf, sizeof buf);
-  return buf;
-}
 
 Error file_error(const std::string& what, const std::string& path, int ret) {
   // mbedTLS reports a missing or unreadable file as "PK - Read/write of file failed" (or its X509

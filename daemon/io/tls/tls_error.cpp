@@ -7,6 +7,12 @@
 
 namespace xnode::tls {
 
+std::string mbedtls_text(int ret) {
+  char buf[256];
+  mbedtls_strerror(ret, buf, sizeof buf);
+  return buf;
+}
+
 namespace {
 
 const char* alert_name(int alert) {
@@ -40,11 +46,7 @@ class TlsCategory final : public boost::system::error_category {
  public:
   const char* name() const noexcept override { return "tls"; }
   std::string message(int value) const override {
-    if (value < 0) {
-      char buf[256];
-      mbedtls_strerror(value, buf, sizeof buf);
-      return buf;
-    }
+    if (value < 0) return mbedtls_text(value);
     if (value >= static_cast<int>(TlsErrc::peer_alert_base)) {
       int alert = value - static_cast<int>(TlsErrc::peer_alert_base);
       const char* name = alert_name(alert);

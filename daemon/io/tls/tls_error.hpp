@@ -2,6 +2,8 @@
 // mbedtls_strerror's text); positive values are this project's reasons, more precise than the
 // generic "X509 - Certificate verification failed" mbedTLS reports for every refusal.
 #pragma once
+#include <string>
+
 #include <boost/system/error_code.hpp>
 
 namespace xnode::tls {
@@ -19,6 +21,9 @@ enum class TlsErrc : int {
 };
 
 const boost::system::error_category& tls_category();
+
+// mbedTLS's text for a (negative) return code, e.g. "X509 - Certificate verification failed".
+std::string mbedtls_text(int ret);
 
 inline boost::system::error_code make_error_code(TlsErrc e) {
   return {static_cast<int>(e), tls_category()};
